@@ -1,0 +1,265 @@
+"""Build the typed :class:`~cimflow.model.Network` from merged objects; the only place units are converted.
+
+Each model field names its CIM attributes in :class:`~cimflow.model.base.Attr` metadata; the builder
+reads them, converts the file's unit (per document dialect) to the internal unit, checks the declared
+physical constraint and reference class, and turns every problem into a located finding.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any
+
+from cimflow.catalog import data as dcodes
+from cimflow.catalog import electrical as ecodes
+from cimflow.catalog import inputs as icodes
+from cimflow.cim import namespaces as ns
+from cimflow.cim.ingest import Dataset
+from cimflow.cim.merge import Merged, MergedObject, PropValue, merge
+from cimflow.cim.profiles import is_datetime
+from cimflow.cim.rdf import Kind
+from cimflow.findings import Finding, Location, Outcome, RuleMeta, make_finding
+from cimflow.ids import MRID, normalise_mrid
+from cimflow.model.base import Attr, Check, CimObject, Read, SourceRef
+from cimflow.model.network import Network, OpaqueObject
+from cimflow.model.registry import MODEL_OF_CLASS, NON_EQUIPMENT
+from cimflow.units import Dialect, Quantity, factor
+
+log = logging.getLogger(__name__)
+
+_CHECK_META: dict[Check, RuleMeta] = {
+    Check.NON_NEGATIVE: ecodes.NEGATIVE_IMPEDANCE,
+    Check.POSITIVE_VOLTAGE: ecodes.NON_POSITIVE_VOLTAGE,
+    Check.POSITIVE_RATING: ecodes.NON_POSITIVE_RATING,
+    Check.POSITIVE_LENGTH: ecodes.NON_POSITIVE_LENGTH,
+}
+_CHECK_FAILS: dict[Check, Callable[[float], bool]] = {
+    Check.NON_NEGATIVE: lambda v: v < 0,
+    Check.POSITIVE_VOLTAGE: lambda v: v <= 0,
+    Check.POSITIVE_RATING: lambda v: v <= 0,
+    Check.POSITIVE_LENGTH: lambda v: v <= 0,
+}
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+_VERSION_RE = re.compile(r"^\s*[0-9]+([.\-_][0-9A-Za-z]+)*\s*$")
+
+Plan = tuple[tuple[str, Attr], ...]
+_PLANS: dict[type[CimObject], Plan] = {}
+
+
+def _plan(model: type[CimObject]) -> Plan:
+    """Fields of a model class that come from CIM attributes, computed once per class."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        items = []
+        for fname, finfo in model.model_fields.items():
+            for meta in finfo.metadata:
+                if isinstance(meta, Attr):
+                    items.append((fname, meta))
+        plan = _PLANS[model] = tuple(items)
+    return plan
+
+
+def is_internal_reference(value: str) -> bool:
+    """Tell whether an rdf:resource names an object of the model (not an enumeration or external URI)."""
+    return value.startswith(("#", "urn:uuid:", "_")) or ":" not in value
+
+
+class _Builder:
+    def __init__(self, dataset: Dataset, merged: Merged) -> None:
+        self.dataset = dataset
+        self.merged = merged
+        self.names = [d.name for d in dataset.documents]
+        self.dialects = [i.dialect for i in dataset.infos]
+        self.findings: list[Finding] = merged.findings
+
+    def loc(self, obj: MergedObject, attribute: str | None, pv: PropValue | None) -> Location:
+        doc, line = (pv[2], pv[3]) if pv is not None else (obj.doc, obj.line)
+        return Location(mrid=obj.mrid, cim_class=obj.cim_class, attribute=attribute, file=self.names[doc], line=line)
+
+    def bad(self, obj: MergedObject, name: str, pv: PropValue, kind: str) -> None:
+        self.findings.append(
+            make_finding(dcodes.INVALID_NUMBER, self.loc(obj, name, pv), ctx={"value": pv[0], "kind": kind})
+        )
+
+    def read_value(self, obj: MergedObject, spec: Attr) -> Any:
+        for name in spec.names:
+            if name in obj.props:
+                break
+        else:
+            return None
+        if spec.read is Read.REFS:
+            return tuple(normalise_mrid(pv[0]) for pv in obj.all(name) if pv[1] == Kind.REF) or None
+        pv = obj.first(name)
+        assert pv is not None
+        value, kind = pv[0], pv[1]
+        read = spec.read
+        if read is Read.REF:
+            if kind != Kind.REF:
+                return None  # reported as literal-instead-of-reference while merging
+            target = normalise_mrid(value)
+            if spec.targets and target in self.merged.objects:
+                self.check_target(obj, name, pv, target, spec.targets)
+            return target
+        if read is Read.ENUM:
+            literal = value.rsplit("#", 1)[-1].rsplit(".", 1)[-1].strip()
+            if spec.enum and literal not in spec.enum:
+                self.findings.append(
+                    make_finding(
+                        dcodes.UNKNOWN_ENUM,
+                        self.loc(obj, name, pv),
+                        ctx={"value": value.rsplit("#", 1)[-1], "enum": name},
+                    )
+                )
+            return literal
+        if kind != Kind.LITERAL:
+            return None
+        if read is Read.STR:
+            return value
+        text = value.strip()
+        if read is Read.BOOL:
+            low = text.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            self.bad(obj, name, pv, "boolean")
+            return None
+        if read is Read.INT:
+            try:
+                return int(text)
+            except ValueError:
+                try:
+                    f = float(text)
+                except ValueError:
+                    f = math.nan
+                if math.isfinite(f) and f.is_integer():
+                    return int(f)
+                self.bad(obj, name, pv, "integer")
+                return None
+        try:
+            number = float(text)
+        except ValueError:
+            self.bad(obj, name, pv, "number")
+            return None
+        if not math.isfinite(number):
+            self.bad(obj, name, pv, "finite number")
+            return None
+        if spec.quantity is not Quantity.NONE:
+            number *= factor(self.dialects[pv[2]], spec.quantity)
+        if spec.check is not Check.NONE and _CHECK_FAILS[spec.check](number):
+            self.findings.append(
+                make_finding(_CHECK_META[spec.check], self.loc(obj, name, pv), ctx={"value": f"{number:g}"})
+            )
+        return number
+
+    def check_target(self, obj: MergedObject, name: str, pv: PropValue, target: MRID, targets: tuple[str, ...]) -> None:
+        tcls = self.merged.objects[target].cim_class
+        if "" in targets:
+            return
+        if targets == ("*equipment",):
+            ok = tcls not in NON_EQUIPMENT
+        else:
+            ok = tcls in targets or MODEL_OF_CLASS.get(tcls) in {MODEL_OF_CLASS.get(t) for t in targets} - {None}
+        if not ok:
+            self.findings.append(
+                make_finding(
+                    dcodes.WRONG_CLASS_REFERENCE,
+                    self.loc(obj, name, pv),
+                    ctx={"target": target, "target_class": tcls, "expected": " or ".join(targets).lstrip("*")},
+                )
+            )
+
+    def check_references(self) -> None:
+        objects = self.merged.objects
+        for obj in objects.values():
+            for name, values in obj.props.items():
+                for pv in values if type(values) is list else (values,):
+                    if pv[1] != Kind.REF:  # type: ignore[index]
+                        continue
+                    value = pv[0]  # type: ignore[index]
+                    if not is_internal_reference(value):
+                        continue
+                    if normalise_mrid(value) not in objects:
+                        self.findings.append(
+                            make_finding(
+                                dcodes.DANGLING_REFERENCE,
+                                self.loc(obj, name, pv),  # type: ignore[arg-type]
+                                ctx={"target": value},
+                            )
+                        )
+
+    def check_headers(self) -> None:
+        for doc in self.dataset.documents:
+            if doc.header is None:
+                continue
+            for pred, value, _kind, line in doc.header.props:
+                local = ns.split_tag(pred)[1]
+                if local in ("Model.created", "Model.scenarioTime") and not is_datetime(value):
+                    kind = "xsd:dateTime"
+                elif local == "Model.version" and not _VERSION_RE.match(value):
+                    kind = "version number"
+                else:
+                    continue
+                self.findings.append(
+                    make_finding(
+                        dcodes.HEADER_DATATYPE,
+                        Location(mrid=doc.header.mrid, cim_class="FullModel", attribute=local, file=doc.name, line=line),
+                        ctx={"value": value, "kind": kind},
+                    )
+                )
+
+    def build(self) -> Network:
+        by_class: dict[type[CimObject], dict[MRID, CimObject]] = {}
+        by_mrid: dict[MRID, CimObject] = {}
+        opaque: dict[MRID, OpaqueObject] = {}
+        for mrid, obj in self.merged.objects.items():
+            model = MODEL_OF_CLASS.get(obj.cim_class)
+            if model is None:
+                opaque[mrid] = OpaqueObject(mrid, obj.cim_class, self.names[obj.doc], obj.line)
+                continue
+            values: dict[str, Any] = {"mrid": mrid, "cim_class": obj.cim_class}
+            for fname, spec in _plan(model):
+                v = self.read_value(obj, spec)
+                if v is not None:
+                    values[fname] = v
+            values["source"] = SourceRef(self.names[obj.doc], obj.line)
+            instance = self.post_process(model, obj, values)
+            by_class.setdefault(model, {})[mrid] = instance
+            by_mrid[mrid] = instance
+        self.check_references()
+        self.check_headers()
+        return Network(
+            objects=MappingProxyType({k: MappingProxyType(v) for k, v in by_class.items()}),
+            by_mrid=MappingProxyType(by_mrid),
+            opaque=MappingProxyType(opaque),
+            class_counts=MappingProxyType(self.merged.class_counts),
+            documents=tuple(self.dataset.infos),
+            dataset=self.dataset,
+        )
+
+    def post_process(self, model: type[CimObject], obj: MergedObject, values: dict[str, Any]) -> CimObject:
+        """Conversions that depend on another attribute, then the frozen instance."""
+        if obj.cim_class in ("RegulatingControl", "TapChangerControl") and values.get("target_value") is not None:
+            pv = obj.first("RegulatingControl.targetValue")
+            if pv is not None and values.get("mode") == "voltage" and self.dialects[pv[2]] is Dialect.SI:
+                values["target_value"] = values["target_value"] * 1e-3  # V -> kV
+        # values are typed and checked above; construct without re-validating each field
+        return model.model_construct(**values)
+
+
+def build_network(dataset: Dataset) -> Outcome[Network]:
+    """Merge the dataset and build the typed network, with every finding of this stage."""
+    merged = merge(dataset)
+    builder = _Builder(dataset, merged)
+    network = builder.build()
+    findings = builder.findings
+    if not any(ns.Profile.EQ in i.profiles for i in dataset.infos):
+        present = ", ".join(sorted({p for i in dataset.infos for p in i.profiles})) or "nothing"
+        findings.append(make_finding(icodes.MISSING_EQ, Location(), ctx={"detail": f"profiles given: {present}"}))
+    log.debug("built %d modelled and %d opaque objects", len(network.by_mrid), len(network.opaque))
+    return Outcome(network, tuple(findings))

@@ -1,0 +1,189 @@
+"""Parse one RDF/XML document with lxml into located raw objects; no CIM semantics here.
+
+Every statement is kept: simple statements (a literal or an ``rdf:resource`` reference) as tuples, and
+anything else RDF/XML can express (nested nodes, ``rdf:parseType``, ``xml:lang``, ``rdf:datatype``,
+blank nodes, property attributes) as the verbatim XML of that element, which the writer puts back.
+The parser resolves no entity, loads no DTD and touches no network.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from lxml import etree
+
+from cimflow.catalog import inputs as codes
+from cimflow.cim import namespaces as ns
+from cimflow.cim.source import Document
+from cimflow.findings import Finding, Location, make_finding
+from cimflow.ids import MRID, normalise_mrid
+
+
+class Kind(IntEnum):
+    """How a property value is written."""
+
+    LITERAL = 0
+    REF = 1
+    XML = 2  # verbatim XML of the property element
+
+
+# (predicate Clark tag, value, kind, line); for Kind.XML the value is the element's XML text
+Prop = tuple[str, str, int, int]
+
+
+@dataclass(slots=True)
+class RawObject:
+    """One top-level RDF node element: an object description (or a verbatim blank node)."""
+
+    tag: str
+    id_attr: str  # "ID", "about", or "" for a verbatim node
+    ident: str  # the identifier exactly as written
+    mrid: MRID
+    line: int
+    props: list[Prop]
+    verbatim: str | None = None
+
+    @property
+    def local_class(self) -> str:
+        """Class name without namespace (``ACLineSegment``)."""
+        return ns.split_tag(self.tag)[1]
+
+
+@dataclass(slots=True)
+class RawDocument:
+    """A parsed document: namespaces, header, objects in document order, and what profile it is."""
+
+    name: str
+    nsmap: dict[str, str]
+    root_attrib: dict[str, str]
+    header: RawObject | None
+    objects: list[RawObject]
+    cim_namespace: str | None
+    class_tags: set[str] = field(default_factory=set)
+    predicate_tags: set[str] = field(default_factory=set)
+
+    @property
+    def declared_profiles(self) -> tuple[str, ...]:
+        """The ``md:Model.profile`` URIs of the header, in file order."""
+        if self.header is None:
+            return ()
+        return tuple(v for p, v, _k, _l in self.header.props if p.endswith("Model.profile"))
+
+
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "collect_ids": False,
+    "remove_blank_text": False,
+}
+_ENTITY_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_DOCTYPE_RE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+
+
+def _declares_entities(data: bytes) -> bool:
+    """Look for entity declarations in the prolog (also in UTF-16 encoded documents)."""
+    head = data[: 1 << 16]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 1 and head[1:2] == b"\x00") or head[:1] == b"\x00":
+        try:
+            head = head.decode("utf-16").encode("utf-8", "replace")
+        except UnicodeDecodeError:
+            return False
+    return bool(_DOCTYPE_RE.search(head) and _ENTITY_RE.search(head))
+
+
+def _verbatim(el: etree._Element) -> str:
+    return str(etree.tostring(el, encoding="unicode", with_tail=False))
+
+
+def _parse_object(el: etree._Element, tag: str) -> RawObject:
+    attrib = el.attrib
+    ident = attrib.get(ns.RDF_ID)
+    id_attr = "ID"
+    if ident is None:
+        ident = attrib.get(ns.RDF_ABOUT)
+        id_attr = "about"
+    line = el.sourceline or 0
+    if ident is None or len(attrib) != 1:
+        # blank node, rdf:nodeID or property attributes: keep the node as written
+        mrid = normalise_mrid(ident) if ident is not None else MRID("")
+        return RawObject(tag, "", ident or "", mrid, line, [], verbatim=_verbatim(el))
+    props: list[Prop] = []
+    append = props.append
+    for p in el:
+        ptag = p.tag
+        if type(ptag) is not str:  # comments and processing instructions are not RDF
+            continue
+        items = p.items()
+        if not items:
+            if len(p):
+                append((ptag, _verbatim(p), Kind.XML, p.sourceline or line))
+            else:
+                append((ptag, p.text or "", Kind.LITERAL, p.sourceline or line))
+        elif len(items) == 1 and items[0][0] == ns.RDF_RESOURCE and not len(p):
+            append((ptag, items[0][1], Kind.REF, p.sourceline or line))
+        else:
+            append((ptag, _verbatim(p), Kind.XML, p.sourceline or line))
+    return RawObject(tag, id_attr, ident, normalise_mrid(ident), line, props)
+
+
+def parse_document(doc: Document) -> tuple[RawDocument | None, list[Finding]]:
+    """Parse a document's bytes; return ``None`` with a CF0xx finding if it is not usable RDF/XML."""
+    if _declares_entities(doc.data):
+        return None, [make_finding(codes.DTD_REFUSED, Location(file=doc.name, line=1))]
+    parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    try:
+        root = etree.fromstring(doc.data, parser)
+    except etree.XMLSyntaxError as err:
+        line = err.lineno if getattr(err, "lineno", None) else None
+        msg = str(err.msg if hasattr(err, "msg") and err.msg else err).splitlines()[0]
+        return None, [make_finding(codes.XML_NOT_WELL_FORMED, Location(file=doc.name, line=line), ctx={"detail": msg})]
+    except ValueError as err:  # e.g. unsupported encoding declarations
+        return None, [make_finding(codes.XML_NOT_WELL_FORMED, Location(file=doc.name), ctx={"detail": str(err)})]
+    if root is None or root.tag != ns.RDF_RDF:
+        root_tag = "none" if root is None else str(root.tag)
+        line = None if root is None else root.sourceline
+        return None, [make_finding(codes.NOT_RDF, Location(file=doc.name, line=line), ctx={"root": root_tag})]
+    return _walk(doc.name, root), []
+
+
+def _walk(name: str, root: etree._Element) -> RawDocument:
+    objects: list[RawObject] = []
+    header: RawObject | None = None
+    class_tags: set[str] = set()
+    predicate_tags: set[str] = set()
+    cim_namespace: str | None = None
+    for el in root:
+        tag = el.tag
+        if type(tag) is not str:
+            continue
+        obj = _parse_object(el, tag)
+        if tag in ns.HEADER_TAGS and header is None and obj.verbatim is None:
+            header = obj
+            continue
+        objects.append(obj)
+        if tag not in class_tags:
+            class_tags.add(tag)
+            tag_ns = ns.split_tag(tag)[0]
+            if cim_namespace is None and tag_ns in ns.CIM_NAMESPACES:
+                cim_namespace = tag_ns
+        for p in obj.props:
+            predicate_tags.add(p[0])
+    nsmap = {k or "": v for k, v in root.nsmap.items()}
+    if cim_namespace is None and not objects:
+        # a header-only document (an empty SV, say): its version comes from the declared namespace
+        cim_namespace = next((v for v in nsmap.values() if v in ns.CIM_NAMESPACES), None)
+    return RawDocument(
+        name=name,
+        nsmap=nsmap,
+        root_attrib=dict(root.attrib),
+        header=header,
+        objects=objects,
+        cim_namespace=cim_namespace,
+        class_tags=class_tags,
+        predicate_tags=predicate_tags,
+    )

@@ -1,0 +1,102 @@
+"""Frozen pydantic base of every modelled CIM object, and the attribute mapping that drives the builder.
+
+Each model field that comes from a CIM attribute carries an :class:`Attr` in its ``Annotated``
+metadata: the CIM attribute names it is read from (first found wins, so 2.4.15 and 3.0 spellings can
+both be listed), how to read the value, the physical quantity for the unit conversion and the
+constraint checked when the model is built. The builder reads this metadata; model classes stay
+declarative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict
+
+from cimflow.findings import Location
+from cimflow.ids import MRID
+from cimflow.units import Quantity
+
+
+class Read(StrEnum):
+    """How an attribute's value is read."""
+
+    FLOAT = "float"
+    INT = "int"
+    BOOL = "bool"
+    STR = "str"
+    REF = "ref"  # rdf:resource -> mRID
+    REFS = "refs"  # several rdf:resource -> tuple of mRIDs
+    ENUM = "enum"  # rdf:resource to an enumeration URI (or its literal) -> literal name
+
+
+class Check(StrEnum):
+    """Constraint checked when the model is built; a violation becomes a located finding."""
+
+    NONE = "none"
+    NON_NEGATIVE = "non_negative"  # CF201
+    POSITIVE_VOLTAGE = "positive_voltage"  # CF204
+    POSITIVE_RATING = "positive_rating"  # CF206
+    POSITIVE_LENGTH = "positive_length"  # CF203
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """Where a model field comes from in CIM."""
+
+    names: tuple[str, ...]
+    read: Read = Read.FLOAT
+    quantity: Quantity = Quantity.NONE
+    check: Check = Check.NONE
+    targets: tuple[str, ...] = ()  # expected classes of a reference ("" = any)
+    enum: tuple[str, ...] = ()  # known literals of an enumeration
+
+
+def attr(
+    *names: str,
+    read: Read = Read.FLOAT,
+    q: Quantity = Quantity.NONE,
+    check: Check = Check.NONE,
+    targets: tuple[str, ...] = (),
+    enum: tuple[str, ...] = (),
+) -> Attr:
+    """Shorthand for :class:`Attr`."""
+    return Attr(names, read, q, check, targets, enum)
+
+
+def ref(*names: str, targets: tuple[str, ...] = ()) -> Attr:
+    """An association read as an mRID."""
+    return Attr(names, Read.REF, targets=targets)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """File and line an object (or its defining description) came from."""
+
+    file: str
+    line: int
+
+
+class CimObject(BaseModel):
+    """Base of every modelled object: mRID, concrete CIM class, name and source location."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    mrid: MRID
+    cim_class: str
+    name: Annotated[str | None, attr("IdentifiedObject.name", read=Read.STR)] = None
+    description: Annotated[str | None, attr("IdentifiedObject.description", read=Read.STR)] = None
+    source: SourceRef
+
+    def location(self, attribute: str | None = None) -> Location:
+        """Location of this object (and optionally one attribute) for a finding."""
+        return Location(
+            mrid=self.mrid, cim_class=self.cim_class, attribute=attribute, file=self.source.file, line=self.source.line
+        )
+
+    @property
+    def label(self) -> str:
+        """Human label: the name if there is one, else the mRID."""
+        return self.name or self.mrid

@@ -1,0 +1,191 @@
+"""Branch equipment: lines, transformers (with ends, tap changers, CIM100 impedances) and switches."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from cimflow.ids import MRID
+from cimflow.model.base import CimObject, Check, Read, attr, ref
+from cimflow.model.core import CONTAINERS
+from cimflow.units import Quantity as Q
+
+WINDING_CONNECTIONS = ("D", "Y", "Z", "Yn", "Zn", "A", "I")
+NN = Check.NON_NEGATIVE
+
+
+class Equipment(CimObject):
+    """Any conducting equipment: container, voltage level, location, service state."""
+
+    container: Annotated[MRID | None, ref("Equipment.EquipmentContainer", targets=CONTAINERS)] = None
+    base_voltage: Annotated[MRID | None, ref("ConductingEquipment.BaseVoltage", targets=("BaseVoltage",))] = None
+    location_ref: Annotated[MRID | None, ref("PowerSystemResource.Location", targets=("Location",))] = None
+    in_service: Annotated[bool | None, attr("Equipment.inService", read=Read.BOOL)] = None
+    normally_in_service: Annotated[bool | None, attr("Equipment.normallyInService", read=Read.BOOL)] = None
+
+
+class ACLineSegment(Equipment):
+    """A line or cable section: pi model with whole-segment series impedance and shunt admittance."""
+
+    r_ohm: Annotated[float | None, attr("ACLineSegment.r", q=Q.IMPEDANCE, check=NN)] = None
+    x_ohm: Annotated[float | None, attr("ACLineSegment.x", q=Q.IMPEDANCE, check=NN)] = None
+    bch_s: Annotated[float | None, attr("ACLineSegment.bch", q=Q.ADMITTANCE)] = None
+    gch_s: Annotated[float | None, attr("ACLineSegment.gch", q=Q.ADMITTANCE)] = None
+    r0_ohm: Annotated[float | None, attr("ACLineSegment.r0", q=Q.IMPEDANCE, check=NN)] = None
+    x0_ohm: Annotated[float | None, attr("ACLineSegment.x0", q=Q.IMPEDANCE)] = None
+    length_km: Annotated[float | None, attr("Conductor.length", q=Q.LENGTH, check=Check.POSITIVE_LENGTH)] = None
+    per_length_impedance: Annotated[
+        MRID | None,
+        ref("ACLineSegment.PerLengthImpedance", targets=("PerLengthSequenceImpedance", "PerLengthPhaseImpedance")),
+    ] = None
+
+
+class PerLengthSequenceImpedance(CimObject):
+    """Sequence impedance per length (CIM100), in ohm/km and S/km."""
+
+    r_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.r", q=Q.IMPEDANCE_PER_LENGTH, check=NN)] = None
+    x_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.x", q=Q.IMPEDANCE_PER_LENGTH, check=NN)] = None
+    bch_s_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.bch", q=Q.ADMITTANCE_PER_LENGTH)] = None
+    gch_s_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.gch", q=Q.ADMITTANCE_PER_LENGTH)] = None
+    r0_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.r0", q=Q.IMPEDANCE_PER_LENGTH)] = None
+    x0_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.x0", q=Q.IMPEDANCE_PER_LENGTH)] = None
+
+
+class PerLengthPhaseImpedance(CimObject):
+    """Phase impedance matrix per length (CIM100); entries are PhaseImpedanceData objects."""
+
+    conductor_count: Annotated[int | None, attr("PerLengthPhaseImpedance.conductorCount", read=Read.INT)] = None
+
+
+class PhaseImpedanceData(CimObject):
+    """One entry (row, column) of a per-length phase impedance matrix, ohm/km and S/km."""
+
+    phase_impedance: Annotated[
+        MRID | None, ref("PhaseImpedanceData.PhaseImpedance", targets=("PerLengthPhaseImpedance",))
+    ] = None
+    row: Annotated[int | None, attr("PhaseImpedanceData.row", read=Read.INT)] = None
+    column: Annotated[int | None, attr("PhaseImpedanceData.column", read=Read.INT)] = None
+    sequence_number: Annotated[int | None, attr("PhaseImpedanceData.sequenceNumber", read=Read.INT)] = None
+    r_ohm_per_km: Annotated[float | None, attr("PhaseImpedanceData.r", q=Q.IMPEDANCE_PER_LENGTH)] = None
+    x_ohm_per_km: Annotated[float | None, attr("PhaseImpedanceData.x", q=Q.IMPEDANCE_PER_LENGTH)] = None
+    b_s_per_km: Annotated[float | None, attr("PhaseImpedanceData.b", q=Q.ADMITTANCE_PER_LENGTH)] = None
+
+
+class PowerTransformer(Equipment):
+    """A transformer; its windings are PowerTransformerEnds (or TransformerTankEnds in CIM100)."""
+
+    vector_group: Annotated[str | None, attr("PowerTransformer.vectorGroup", read=Read.STR)] = None
+
+
+class TransformerEndBase(CimObject):
+    """Attributes shared by PowerTransformerEnd and TransformerTankEnd."""
+
+    terminal: Annotated[MRID | None, ref("TransformerEnd.Terminal", targets=("Terminal",))] = None
+    end_number: Annotated[int | None, attr("TransformerEnd.endNumber", read=Read.INT)] = None
+    base_voltage: Annotated[MRID | None, ref("TransformerEnd.BaseVoltage", targets=("BaseVoltage",))] = None
+    grounded: Annotated[bool | None, attr("TransformerEnd.grounded", read=Read.BOOL)] = None
+
+
+class PowerTransformerEnd(TransformerEndBase):
+    """A winding: star-model r, x, g, b referred to this end's ratedU."""
+
+    power_transformer: Annotated[
+        MRID | None, ref("PowerTransformerEnd.PowerTransformer", targets=("PowerTransformer",))
+    ] = None
+    rated_u_kv: Annotated[
+        float | None, attr("PowerTransformerEnd.ratedU", q=Q.VOLTAGE, check=Check.POSITIVE_VOLTAGE)
+    ] = None
+    rated_s_mva: Annotated[
+        float | None, attr("PowerTransformerEnd.ratedS", q=Q.POWER, check=Check.POSITIVE_RATING)
+    ] = None
+    r_ohm: Annotated[float | None, attr("PowerTransformerEnd.r", q=Q.IMPEDANCE, check=NN)] = None
+    x_ohm: Annotated[float | None, attr("PowerTransformerEnd.x", q=Q.IMPEDANCE)] = None
+    g_s: Annotated[float | None, attr("PowerTransformerEnd.g", q=Q.ADMITTANCE)] = None
+    b_s: Annotated[float | None, attr("PowerTransformerEnd.b", q=Q.ADMITTANCE)] = None
+    connection_kind: Annotated[
+        str | None, attr("PowerTransformerEnd.connectionKind", read=Read.ENUM, enum=WINDING_CONNECTIONS)
+    ] = None
+    phase_angle_clock: Annotated[int | None, attr("PowerTransformerEnd.phaseAngleClock", read=Read.INT)] = None
+
+
+class TransformerTank(Equipment):
+    """CIM100: one tank of a (possibly unbalanced) transformer bank."""
+
+    power_transformer: Annotated[MRID | None, ref("TransformerTank.PowerTransformer", targets=("PowerTransformer",))] = (
+        None
+    )
+
+
+class TransformerTankEnd(TransformerEndBase):
+    """CIM100: a winding of a tank; electrical data lives in catalogue info or mesh impedances."""
+
+    transformer_tank: Annotated[MRID | None, ref("TransformerTankEnd.TransformerTank", targets=("TransformerTank",))] = (
+        None
+    )
+    phases: Annotated[str | None, attr("TransformerTankEnd.phases", read=Read.ENUM)] = None
+
+
+class TransformerMeshImpedance(CimObject):
+    """CIM100: series impedance between two transformer ends (ohm, referred to the from end)."""
+
+    from_end: Annotated[MRID | None, ref("TransformerMeshImpedance.FromTransformerEnd")] = None
+    to_end: Annotated[MRID | None, ref("TransformerMeshImpedance.ToTransformerEnd")] = None
+    r_ohm: Annotated[float | None, attr("TransformerMeshImpedance.r", q=Q.IMPEDANCE, check=NN)] = None
+    x_ohm: Annotated[float | None, attr("TransformerMeshImpedance.x", q=Q.IMPEDANCE)] = None
+
+
+class TransformerCoreAdmittance(CimObject):
+    """CIM100: magnetising admittance of a transformer end (S)."""
+
+    transformer_end: Annotated[MRID | None, ref("TransformerCoreAdmittance.TransformerEnd")] = None
+    g_s: Annotated[float | None, attr("TransformerCoreAdmittance.g", q=Q.ADMITTANCE)] = None
+    b_s: Annotated[float | None, attr("TransformerCoreAdmittance.b", q=Q.ADMITTANCE)] = None
+
+
+class TapChangerBase(CimObject):
+    """Attributes shared by ratio and phase tap changers."""
+
+    low_step: Annotated[int | None, attr("TapChanger.lowStep", read=Read.INT)] = None
+    high_step: Annotated[int | None, attr("TapChanger.highStep", read=Read.INT)] = None
+    neutral_step: Annotated[int | None, attr("TapChanger.neutralStep", read=Read.INT)] = None
+    normal_step: Annotated[int | None, attr("TapChanger.normalStep", read=Read.INT)] = None
+    step: Annotated[float | None, attr("TapChanger.step", "TapChanger.SVtapStep")] = None
+    neutral_u_kv: Annotated[float | None, attr("TapChanger.neutralU", q=Q.VOLTAGE)] = None
+    ltc_flag: Annotated[bool | None, attr("TapChanger.ltcFlag", read=Read.BOOL)] = None
+    control_enabled: Annotated[bool | None, attr("TapChanger.controlEnabled", read=Read.BOOL)] = None
+    control: Annotated[MRID | None, ref("TapChanger.TapChangerControl", targets=("TapChangerControl",))] = None
+
+
+class RatioTapChanger(TapChangerBase):
+    """Ratio tap changer on a transformer end; voltage per step in % of neutralU."""
+
+    transformer_end: Annotated[
+        MRID | None, ref("RatioTapChanger.TransformerEnd", targets=("PowerTransformerEnd", "TransformerTankEnd"))
+    ] = None
+    step_voltage_increment_pct: Annotated[float | None, attr("RatioTapChanger.stepVoltageIncrement")] = None
+    tcul_control_mode: Annotated[str | None, attr("RatioTapChanger.tculControlMode", read=Read.ENUM)] = None
+
+
+class PhaseTapChanger(TapChangerBase):
+    """Any phase tap changer: kept and flagged, not modelled in the balanced radial solve."""
+
+    transformer_end: Annotated[
+        MRID | None, ref("PhaseTapChanger.TransformerEnd", targets=("PowerTransformerEnd",))
+    ] = None
+
+
+class Switch(Equipment):
+    """The switch family (Switch, Breaker, Disconnector, LoadBreakSwitch, Fuse, Recloser, Jumper, ...)."""
+
+    normal_open: Annotated[bool | None, attr("Switch.normalOpen", read=Read.BOOL)] = None
+    open: Annotated[bool | None, attr("Switch.open", read=Read.BOOL)] = None
+    retained: Annotated[bool | None, attr("Switch.retained", read=Read.BOOL)] = None
+    rated_current_a: Annotated[float | None, attr("Switch.ratedCurrent", q=Q.CURRENT, check=Check.POSITIVE_RATING)] = (
+        None
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """Operating state: SSH ``open`` overrides EQ ``normalOpen``; unknown means closed."""
+        if self.open is not None:
+            return self.open
+        return bool(self.normal_open)

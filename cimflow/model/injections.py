@@ -1,0 +1,147 @@
+"""Single-terminal equipment: loads, sources, machines, power-electronics units, shunts; and their controls.
+
+Load sign convention: positive ``p_mw`` flows from the node into the equipment, so a generator
+producing 40 kW has ``p_mw = -0.04``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from cimflow.ids import MRID
+from cimflow.model.base import CimObject, Check, Read, attr, ref
+from cimflow.model.equipment import Equipment
+from cimflow.units import Quantity as Q
+
+POS = Check.POSITIVE_RATING
+REGULATING_MODES = (
+    "voltage", "activePower", "reactivePower", "currentFlow", "admittance", "timeScheduled",
+    "temperature", "powerFactor",
+)  # fmt: skip
+
+
+class RegulatingControl(CimObject):
+    """Set point of a regulating device (TapChangerControl is a RegulatingControl too)."""
+
+    terminal: Annotated[MRID | None, ref("RegulatingControl.Terminal", targets=("Terminal",))] = None
+    mode: Annotated[str | None, attr("RegulatingControl.mode", read=Read.ENUM, enum=REGULATING_MODES)] = None
+    target_value: Annotated[float | None, attr("RegulatingControl.targetValue")] = None  # kV in voltage mode
+    target_deadband: Annotated[float | None, attr("RegulatingControl.targetDeadband")] = None
+    enabled: Annotated[bool | None, attr("RegulatingControl.enabled", read=Read.BOOL)] = None
+    discrete: Annotated[bool | None, attr("RegulatingControl.discrete", read=Read.BOOL)] = None
+
+
+class LoadResponseCharacteristic(CimObject):
+    """ZIP or exponential voltage dependence of loads."""
+
+    exponent_model: Annotated[bool | None, attr("LoadResponseCharacteristic.exponentModel", read=Read.BOOL)] = None
+    p_constant_current: Annotated[float | None, attr("LoadResponseCharacteristic.pConstantCurrent")] = None
+    p_constant_impedance: Annotated[float | None, attr("LoadResponseCharacteristic.pConstantImpedance")] = None
+    p_constant_power: Annotated[float | None, attr("LoadResponseCharacteristic.pConstantPower")] = None
+    q_constant_current: Annotated[float | None, attr("LoadResponseCharacteristic.qConstantCurrent")] = None
+    q_constant_impedance: Annotated[float | None, attr("LoadResponseCharacteristic.qConstantImpedance")] = None
+    q_constant_power: Annotated[float | None, attr("LoadResponseCharacteristic.qConstantPower")] = None
+    p_voltage_exponent: Annotated[float | None, attr("LoadResponseCharacteristic.pVoltageExponent")] = None
+    q_voltage_exponent: Annotated[float | None, attr("LoadResponseCharacteristic.qVoltageExponent")] = None
+
+
+class EnergyConsumer(Equipment):
+    """A load (also ConformLoad, NonConformLoad and vendor subclasses): p, q in MW, Mvar."""
+
+    p_mw: Annotated[float | None, attr("EnergyConsumer.p", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("EnergyConsumer.q", q=Q.POWER)] = None
+    p_fixed_mw: Annotated[float | None, attr("EnergyConsumer.pfixed", q=Q.POWER)] = None
+    q_fixed_mvar: Annotated[float | None, attr("EnergyConsumer.qfixed", q=Q.POWER)] = None
+    load_response: Annotated[
+        MRID | None, ref("EnergyConsumer.LoadResponse", targets=("LoadResponseCharacteristic",))
+    ] = None
+
+
+class EnergySource(Equipment):
+    """A source behind an impedance (CIM100 feeder heads, some GIS exports)."""
+
+    nominal_voltage_kv: Annotated[
+        float | None, attr("EnergySource.nominalVoltage", q=Q.VOLTAGE, check=Check.POSITIVE_VOLTAGE)
+    ] = None
+    voltage_magnitude_kv: Annotated[float | None, attr("EnergySource.voltageMagnitude", q=Q.VOLTAGE)] = None
+    voltage_angle_rad: Annotated[float | None, attr("EnergySource.voltageAngle")] = None
+    r_ohm: Annotated[float | None, attr("EnergySource.r", q=Q.IMPEDANCE, check=Check.NON_NEGATIVE)] = None
+    x_ohm: Annotated[float | None, attr("EnergySource.x", q=Q.IMPEDANCE)] = None
+    p_mw: Annotated[float | None, attr("EnergySource.activePower", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("EnergySource.reactivePower", q=Q.POWER)] = None
+
+
+class RegulatingCondEq(Equipment):
+    """Equipment that may regulate through a RegulatingControl."""
+
+    regulating_control: Annotated[MRID | None, ref("RegulatingCondEq.RegulatingControl")] = None
+    control_enabled: Annotated[bool | None, attr("RegulatingCondEq.controlEnabled", read=Read.BOOL)] = None
+
+
+class ExternalNetworkInjection(RegulatingCondEq):
+    """The upstream grid: the slack of a feeder."""
+
+    p_mw: Annotated[float | None, attr("ExternalNetworkInjection.p", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("ExternalNetworkInjection.q", q=Q.POWER)] = None
+    reference_priority: Annotated[int | None, attr("ExternalNetworkInjection.referencePriority", read=Read.INT)] = None
+    max_p_mw: Annotated[float | None, attr("ExternalNetworkInjection.maxP", q=Q.POWER)] = None
+    min_p_mw: Annotated[float | None, attr("ExternalNetworkInjection.minP", q=Q.POWER)] = None
+
+
+class GeneratingUnit(CimObject):
+    """Generating unit (and Solar/Wind/Thermal/Hydro/Nuclear subclasses)."""
+
+    nominal_p_mw: Annotated[float | None, attr("GeneratingUnit.nominalP", q=Q.POWER)] = None
+    max_p_mw: Annotated[float | None, attr("GeneratingUnit.maxOperatingP", q=Q.POWER)] = None
+    min_p_mw: Annotated[float | None, attr("GeneratingUnit.minOperatingP", q=Q.POWER)] = None
+
+
+class SynchronousMachine(RegulatingCondEq):
+    """A rotating machine; a GIS or PowerFactory may write PV or small generation this way."""
+
+    generating_unit: Annotated[MRID | None, ref("RotatingMachine.GeneratingUnit")] = None
+    p_mw: Annotated[float | None, attr("RotatingMachine.p", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("RotatingMachine.q", q=Q.POWER)] = None
+    rated_s_mva: Annotated[float | None, attr("RotatingMachine.ratedS", q=Q.POWER, check=POS)] = None
+    rated_u_kv: Annotated[float | None, attr("RotatingMachine.ratedU", q=Q.VOLTAGE)] = None
+    rated_power_factor: Annotated[float | None, attr("RotatingMachine.ratedPowerFactor")] = None
+    min_q_mvar: Annotated[float | None, attr("SynchronousMachine.minQ", q=Q.POWER)] = None
+    max_q_mvar: Annotated[float | None, attr("SynchronousMachine.maxQ", q=Q.POWER)] = None
+    reference_priority: Annotated[int | None, attr("SynchronousMachine.referencePriority", read=Read.INT)] = None
+    machine_type: Annotated[str | None, attr("SynchronousMachine.type", read=Read.ENUM)] = None
+    operating_mode: Annotated[str | None, attr("SynchronousMachine.operatingMode", read=Read.ENUM)] = None
+
+
+class PowerElectronicsConnection(RegulatingCondEq):
+    """Inverter connecting PV, batteries or wind to the grid."""
+
+    p_mw: Annotated[float | None, attr("PowerElectronicsConnection.p", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("PowerElectronicsConnection.q", q=Q.POWER)] = None
+    rated_s_mva: Annotated[float | None, attr("PowerElectronicsConnection.ratedS", q=Q.POWER, check=POS)] = None
+    rated_u_kv: Annotated[float | None, attr("PowerElectronicsConnection.ratedU", q=Q.VOLTAGE)] = None
+    max_q_mvar: Annotated[float | None, attr("PowerElectronicsConnection.maxQ", q=Q.POWER)] = None
+    min_q_mvar: Annotated[float | None, attr("PowerElectronicsConnection.minQ", q=Q.POWER)] = None
+
+
+class PowerElectronicsUnit(Equipment):
+    """PhotoVoltaicUnit, BatteryUnit or PowerElectronicsWindUnit behind a PowerElectronicsConnection."""
+
+    connection: Annotated[
+        MRID | None,
+        ref("PowerElectronicsUnit.PowerElectronicsConnection", targets=("PowerElectronicsConnection",)),
+    ] = None
+    max_p_mw: Annotated[float | None, attr("PowerElectronicsUnit.maxP", q=Q.POWER)] = None
+    min_p_mw: Annotated[float | None, attr("PowerElectronicsUnit.minP", q=Q.POWER)] = None
+    rated_e_mwh: Annotated[float | None, attr("BatteryUnit.ratedE", q=Q.ENERGY)] = None
+    stored_e_mwh: Annotated[float | None, attr("BatteryUnit.storedE", q=Q.ENERGY)] = None
+
+
+class LinearShuntCompensator(RegulatingCondEq):
+    """Capacitor or reactor bank: admittance per section times the sections in service."""
+
+    b_per_section_s: Annotated[float | None, attr("LinearShuntCompensator.bPerSection", q=Q.ADMITTANCE)] = None
+    g_per_section_s: Annotated[float | None, attr("LinearShuntCompensator.gPerSection", q=Q.ADMITTANCE)] = None
+    maximum_sections: Annotated[int | None, attr("ShuntCompensator.maximumSections", read=Read.INT)] = None
+    normal_sections: Annotated[int | None, attr("ShuntCompensator.normalSections", read=Read.INT)] = None
+    sections: Annotated[float | None, attr("ShuntCompensator.sections", "ShuntCompensator.SVsections")] = None
+    nom_u_kv: Annotated[float | None, attr("ShuntCompensator.nomU", q=Q.VOLTAGE)] = None
