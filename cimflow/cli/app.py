@@ -1,0 +1,49 @@
+"""The ``cimflow`` command: registers the sub-commands and turns unexpected errors into exit code 2."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cimflow import __version__
+from cimflow.cli import convert, info
+from cimflow.cli.console import fail
+
+app = typer.Typer(
+    name="cimflow",
+    help="Validate and solve distribution-grid CIM files (CGMES 2.4.15, CGMES 3.0, CIM100).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cimflow {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_version, is_eager=True),
+) -> None:
+    """Validate and solve distribution-grid CIM files."""
+
+
+info.register(app)
+convert.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        fail("interrupted")
+        sys.exit(130)
+    except MemoryError:
+        fail("out of memory while reading the input")
+        sys.exit(2)

@@ -1,0 +1,42 @@
+"""Helpers shared by the commands: loading with the exit-code policy, format enums."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from cimflow.cli.console import fail
+from cimflow.findings import Severity
+from cimflow.pipeline import LoadResult, load
+
+
+class TextOrJson(StrEnum):
+    """Output format of commands with a table or a JSON document."""
+
+    text = "text"
+    json = "json"
+
+
+def load_or_exit(paths: list[Path]) -> LoadResult:
+    """Load the inputs; when nothing could be read, print one line per error on stderr and exit 2."""
+    result = load(paths)
+    if not result.readable:
+        errors = result.at_least(Severity.ERROR) or list(result.findings)
+        for f in errors[:10]:
+            where = f.location.file or ""
+            if f.location.line:
+                where += f":{f.location.line}"
+            fail(f"{where}: {f.code} {f.message}" if where else f"{f.code} {f.message}")
+        if not errors:
+            fail("no CIM document could be read from the inputs")
+        raise typer.Exit(2)
+    return result
+
+
+def location_text(file: str | None, line: int | None) -> str:
+    """``file:line`` for terminals (clickable), or what is known of it."""
+    if not file:
+        return ""
+    return f"{file}:{line}" if line else file
