@@ -30,7 +30,7 @@ def convert(
     paths: Annotated[list[Path], typer.Argument(help="Inputs (files, folders, zips) followed by the output folder.")],
     to: Annotated[RdfFormat, typer.Option("--to", help="Output serialisation.")] = RdfFormat.RDFXML,
     base: Annotated[str, typer.Option(help="Base URI that rdf:ID values resolve against in non-XML forms.")] = (
-        "urn:cimflow:model"
+        "http://cimflow.invalid/model"
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that already exist in the output folder.")] = (
         False
