@@ -76,7 +76,7 @@ def frozen_array(value: object, dtype: type[G]) -> NDArray[G]:
     return arr
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PerUnitCase:
     """Balanced positive-sequence power-flow case in per unit (see the module docstring).
 
@@ -231,7 +231,7 @@ def build_admittance(case: PerUnitCase) -> sp.csr_matrix:
     return sp.csr_matrix((data, (rows, cols)), shape=(case.n_bus, case.n_bus))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Islands:
     """Connected components of a case (through branches with ``y_series_pu != 0``).
 

@@ -32,7 +32,7 @@ class Convergence:
     solver: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PowerFlowResult:
     """Solution of one :class:`PerUnitCase`; every array is read-only.
 

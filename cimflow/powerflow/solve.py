@@ -17,7 +17,7 @@ from cimflow.powerflow.result import PowerFlowResult
 class Solver(StrEnum):
     """Power-flow method requested from :func:`solve_case`."""
 
-    AUTO = "auto"  # FBS when every energised island is radial with one slack, else NR
+    AUTO = "auto"  # FBS when every energised island is radial with one slack, else (or if FBS fails) NR
     FBS = "fbs"
     NR = "nr"
 
@@ -30,7 +30,9 @@ def solve_case(
     All islands are solved in one call, as one block-diagonal system: an island with a slack is
     energised, one without is not (its voltages are 0 and ``energised`` is False). ``auto`` takes the
     forward-backward sweep when every energised island is a tree (parallel branches merged) with
-    exactly one slack, and Newton-Raphson otherwise. ``fbs`` forced on a meshed grid runs the same
+    exactly one slack, and Newton-Raphson otherwise or when the sweeps do not converge within
+    ``max_iter`` (heavily loaded feeders near voltage collapse); ``result.solver`` tells which
+    produced the voltages. ``fbs`` forced on a meshed grid runs the same
     fixed-point iteration on a factorisation with fill-in (the implicit Z-bus Gauss method).
 
     Args:
@@ -55,14 +57,15 @@ def solve_case(
     if max_iter < 1:
         raise ConfigError(f"solve_case: max_iter={max_iter}, must be >= 1")
     islands = find_islands(case)
-    if method is Solver.AUTO:
-        method = Solver.FBS if islands.radial else Solver.NR
-    if method is Solver.FBS:
-        return FbsSolver(case, islands=islands).solve(tolerance=tolerance, max_iter=max_iter)
+    if method is Solver.FBS or (method is Solver.AUTO and islands.radial):
+        result = FbsSolver(case, islands=islands).solve(tolerance=tolerance, max_iter=max_iter)
+        if result.converged or method is Solver.FBS:
+            return result
+        # near the nose of the PV curve the sweeps crawl (linear convergence) where Newton still converges
     return solve_nr(case, tolerance=tolerance, max_iter=max_iter, islands=islands)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CaseIsland:
     """One island of a case, renumbered as a case of its own.
 

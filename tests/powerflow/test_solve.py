@@ -38,6 +38,7 @@ def test_fbs_and_nr_agree_on_random_trees(seed: int, n_bus: int, zip_mix: bool) 
     assert abs(_power_balance(fbs)) < 1e-9
     assert abs(_power_balance(nr)) < 1e-9
     assert fbs.max_mismatch_pu < 1e-9
+    assert nr.n_iterations <= 6  # quadratic convergence: a wrong Jacobian term shows here
 
 
 def test_auto_picks_fbs_for_trees_and_nr_otherwise() -> None:
@@ -50,6 +51,20 @@ def test_auto_picks_fbs_for_trees_and_nr_otherwise() -> None:
     assert solve_case(ring).solver == "nr"
     assert solve_case(two_slacks).solver == "nr"
     assert solve_case(tree, solver=Solver.NR).solver == "nr"
+
+
+def test_auto_falls_back_to_newton_when_the_sweeps_crawl() -> None:
+    # 2-bus near the nose: S = 6.7·(1 + 0.2j) on Z = 0.02 + 0.04j. The nose is where
+    # (1 - 2(RP + XQ))^2 = 4|Z|^2|S|^2, i.e. (1 - 0.056P)^2 = 0.00832P^2, P = 6.79: FBS converges
+    # only linearly here (about 70 sweeps), Newton in about 7 steps.
+    case = make_case(2, [(0, 1, 0.02 + 0.04j)], loads={1: 6.7 + 1.34j})
+    assert not solve_case(case, solver="fbs", max_iter=50).converged
+    result = solve_case(case, max_iter=50)
+    assert result.converged
+    assert result.solver == "nr"
+    # and past the nose there is no solution at all: neither solver claims one
+    beyond = make_case(2, [(0, 1, 0.02 + 0.04j)], loads={1: 6.9 + 1.38j})
+    assert not solve_case(beyond).converged
 
 
 def test_two_slacks_share_a_line_by_ohms_law() -> None:
