@@ -107,6 +107,19 @@ UNITS_ASSUMED = entry(
     references="CGMES 2.4.15 / 3.0 datatypes; CIMHub documentation.",
 )
 
+
+VALUE_ASSUMED = entry(
+    "CF051", "value-assumed", _C, _I, Stage.BUILD,
+    "{cim_class} {mrid}: {attribute} not usable from the file; cimflow used {value} ({reason})",
+    fix="Give the value in the file if the assumption is wrong.",
+    what="Every value cimflow had to assume or take from elsewhere to build the power-flow model: a base "
+    "voltage inferred from a neighbour, a slack voltage at nominal, a load taken from the SV profile, "
+    "a minimum impedance for a zero-impedance branch.",
+    why="Nothing is silent: a result that rests on an assumption says which one, with the value used.",
+    example="An ExternalNetworkInjection without RegulatingControl: slack voltage 1.0 pu (nominal).",
+    references="IEC 61970-301; CGMES 2.4.15 SSH profile.",
+)
+
 ALL = (
     XML_NOT_WELL_FORMED,
     NOT_RDF,
@@ -120,4 +133,5 @@ ALL = (
     PROFILE_MISMATCH,
     NO_INPUT,
     UNITS_ASSUMED,
+    VALUE_ASSUMED,
 )
