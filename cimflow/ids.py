@@ -15,12 +15,27 @@ MRID = NewType("MRID", str)
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+_CACHE: dict[str, MRID] = {}
+_CACHE_MAX = 4_000_000
+
+
 def normalise_mrid(raw: str) -> MRID:
     """Return the canonical mRID for an rdf:ID, rdf:about or rdf:resource value.
 
     Strips a base URI up to ``#``, a ``urn:uuid:`` prefix and one leading underscore; UUIDs are
     lower-cased, other identifiers (vendor names such as NEPLAN's ``N12``) keep their case.
+    Results are memoised: the same reference is written many times in one model.
     """
+    found = _CACHE.get(raw)
+    if found is not None:
+        return found
+    mrid = _normalise(raw)
+    if len(_CACHE) < _CACHE_MAX:
+        _CACHE[raw] = mrid
+    return mrid
+
+
+def _normalise(raw: str) -> MRID:
     s = raw.strip()
     hash_pos = s.rfind("#")
     if hash_pos >= 0:
@@ -29,7 +44,7 @@ def normalise_mrid(raw: str) -> MRID:
         s = s[9:]
     if s.startswith("_"):
         s = s[1:]
-    if len(s) == 36 and _UUID_RE.match(s):
+    if len(s) == 36 and s[8] == "-" and s[13] == "-" and _UUID_RE.match(s):
         s = s.lower()
     return MRID(s)
 

@@ -18,11 +18,13 @@ from cimflow.catalog import data as dcodes
 from cimflow.catalog import electrical as ecodes
 from cimflow.catalog import inputs as icodes
 from cimflow.cim import namespaces as ns
+from cimflow.cim._gc import gc_paused
 from cimflow.cim.ingest import Dataset
 from cimflow.cim.merge import Merged, MergedObject, PropValue, merge
 from cimflow.cim.profiles import is_datetime
 from cimflow.cim.rdf import Kind
 from cimflow.findings import Finding, Location, Outcome, RuleMeta, make_finding
+from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, normalise_mrid
 from cimflow.model.base import Attr, Check, CimObject, Read, SourceRef
 from cimflow.model.network import Network, OpaqueObject
@@ -47,20 +49,22 @@ _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 _VERSION_RE = re.compile(r"^\s*[0-9]+([.\-_][0-9A-Za-z]+)*\s*$")
 
-Plan = tuple[tuple[str, Attr], ...]
+# CIM attribute name -> (field name, how to read it, priority among the field's names)
+Plan = dict[str, tuple[str, Attr, int]]
 _PLANS: dict[type[CimObject], Plan] = {}
 
 
 def _plan(model: type[CimObject]) -> Plan:
-    """Fields of a model class that come from CIM attributes, computed once per class."""
+    """Fields of a model class that come from CIM attributes, by attribute name, computed once per class."""
     plan = _PLANS.get(model)
     if plan is None:
-        items = []
+        plan = {}
         for fname, finfo in model.model_fields.items():
             for meta in finfo.metadata:
                 if isinstance(meta, Attr):
-                    items.append((fname, meta))
-        plan = _PLANS[model] = tuple(items)
+                    for priority, name in enumerate(meta.names):
+                        plan[name] = (fname, meta, priority)
+        _PLANS[model] = plan
     return plan
 
 
@@ -86,16 +90,11 @@ class _Builder:
             make_finding(dcodes.INVALID_NUMBER, self.loc(obj, name, pv), ctx={"value": pv[0], "kind": kind})
         )
 
-    def read_value(self, obj: MergedObject, spec: Attr) -> Any:
-        for name in spec.names:
-            if name in obj.props:
-                break
-        else:
-            return None
+    def read_value(self, obj: MergedObject, spec: Attr, name: str, stored: Any) -> Any:
         if spec.read is Read.REFS:
-            return tuple(normalise_mrid(pv[0]) for pv in obj.all(name) if pv[1] == Kind.REF) or None
-        pv = obj.first(name)
-        assert pv is not None
+            values = stored if type(stored) is list else [stored]
+            return tuple(normalise_mrid(pv[0]) for pv in values if pv[1] == Kind.REF) or None
+        pv = stored[0] if type(stored) is list else stored
         value, kind = pv[0], pv[1]
         read = spec.read
         if read is Read.REF:
@@ -174,24 +173,24 @@ class _Builder:
                 )
             )
 
-    def check_references(self) -> None:
+    def check_references(self, obj: MergedObject) -> None:
         objects = self.merged.objects
-        for obj in objects.values():
-            for name, values in obj.props.items():
-                for pv in values if type(values) is list else (values,):
-                    if pv[1] != Kind.REF:  # type: ignore[index]
-                        continue
-                    value = pv[0]  # type: ignore[index]
-                    if not is_internal_reference(value):
-                        continue
-                    if normalise_mrid(value) not in objects:
-                        self.findings.append(
-                            make_finding(
-                                dcodes.DANGLING_REFERENCE,
-                                self.loc(obj, name, pv),  # type: ignore[arg-type]
-                                ctx={"target": value},
-                            )
-                        )
+        cache = _MRID_CACHE
+        for name, values in obj.props.items():
+            for pv in values if type(values) is list else (values,):
+                if pv[1] != Kind.REF:  # type: ignore[index]
+                    continue
+                value = pv[0]  # type: ignore[index]
+                target = cache.get(value) or normalise_mrid(value)
+                if target in objects or not is_internal_reference(value):
+                    continue
+                self.findings.append(
+                    make_finding(
+                        dcodes.DANGLING_REFERENCE,
+                        self.loc(obj, name, pv),  # type: ignore[arg-type]
+                        ctx={"target": value},
+                    )
+                )
 
     def check_headers(self) -> None:
         for doc in self.dataset.documents:
@@ -217,21 +216,36 @@ class _Builder:
         by_class: dict[type[CimObject], dict[MRID, CimObject]] = {}
         by_mrid: dict[MRID, CimObject] = {}
         opaque: dict[MRID, OpaqueObject] = {}
+        names = self.names
         for mrid, obj in self.merged.objects.items():
+            self.check_references(obj)
             model = MODEL_OF_CLASS.get(obj.cim_class)
             if model is None:
-                opaque[mrid] = OpaqueObject(mrid, obj.cim_class, self.names[obj.doc], obj.line)
+                opaque[mrid] = OpaqueObject(mrid, obj.cim_class, names[obj.doc], obj.line)
                 continue
+            plan = _plan(model)
             values: dict[str, Any] = {"mrid": mrid, "cim_class": obj.cim_class}
-            for fname, spec in _plan(model):
-                v = self.read_value(obj, spec)
+            priorities: dict[str, int] | None = None
+            for name, stored in obj.props.items():
+                entry = plan.get(name)
+                if entry is None:
+                    continue
+                fname, spec, priority = entry
+                if fname in values:
+                    # a field several CIM names can fill: the first name of the field wins
+                    priorities = priorities or {}
+                    if priorities.get(fname, 0) <= priority:
+                        continue
+                v = self.read_value(obj, spec, name, stored)
                 if v is not None:
                     values[fname] = v
-            values["source"] = SourceRef(self.names[obj.doc], obj.line)
+                    if priority:
+                        priorities = priorities or {}
+                        priorities[fname] = priority
+            values["source"] = SourceRef(names[obj.doc], obj.line)
             instance = self.post_process(model, obj, values)
             by_class.setdefault(model, {})[mrid] = instance
             by_mrid[mrid] = instance
-        self.check_references()
         self.check_headers()
         return Network(
             objects=MappingProxyType({k: MappingProxyType(v) for k, v in by_class.items()}),
@@ -249,11 +263,16 @@ class _Builder:
             if pv is not None and values.get("mode") == "voltage" and self.dialects[pv[2]] is Dialect.SI:
                 values["target_value"] = values["target_value"] * 1e-3  # V -> kV
         # values are typed and checked above; construct without re-validating each field
-        return model.model_construct(**values)
+        return model.from_checked(values)
 
 
 def build_network(dataset: Dataset) -> Outcome[Network]:
     """Merge the dataset and build the typed network, with every finding of this stage."""
+    with gc_paused():
+        return _build_network(dataset)
+
+
+def _build_network(dataset: Dataset) -> Outcome[Network]:
     merged = merge(dataset)
     builder = _Builder(dataset, merged)
     network = builder.build()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cimflow.catalog import inputs as codes
+from cimflow.cim._gc import gc_paused
 from cimflow.cim.profiles import DocumentInfo, describe
 from cimflow.cim.rdf import RawDocument, parse_document
 from cimflow.cim.source import SourceLimits, read_sources
@@ -23,6 +24,11 @@ class Dataset:
 
 def ingest(paths: Iterable[str | Path], *, limits: SourceLimits | None = None) -> Outcome[Dataset]:
     """Open, parse and recognise every input; ``value`` is ``None`` when no document could be read."""
+    with gc_paused():
+        return _ingest(paths, limits)
+
+
+def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None) -> Outcome[Dataset]:
     sources, findings = read_sources(paths, limits=limits)
     documents: list[RawDocument] = []
     infos: list[DocumentInfo] = []

@@ -58,15 +58,16 @@ def merge(dataset: Dataset) -> Merged:
     seen_pairs: set[tuple[str, MRID]] = set()
     findings: list[Finding] = []
     names = [d.name for d in dataset.documents]
-    local_cache: dict[str, str] = {}
+    prop_cache: dict[str, tuple[str, bool]] = {}  # Clark tag -> (property name, is an association)
+    class_cache: dict[str, str] = {}
     for di, (doc, info) in enumerate(zip(dataset.documents, dataset.infos, strict=True)):
         eq_doc = any(p in _DEFINING for p in info.profiles)
         for obj in doc.objects:
             if obj.verbatim is not None or not obj.mrid:
                 continue
-            cls = local_cache.get(obj.tag)
+            cls = class_cache.get(obj.tag)
             if cls is None:
-                cls = local_cache[obj.tag] = ns.split_tag(obj.tag)[1]
+                cls = class_cache[obj.tag] = ns.split_tag(obj.tag)[1]
             mrid = obj.mrid
             seen_pairs.add((cls, mrid))
             rank = 2 if eq_doc and obj.id_attr == "ID" else (1 if obj.id_attr == "ID" else 0)
@@ -94,27 +95,29 @@ def merge(dataset: Dataset) -> Merged:
                 elif rank > merged.rank:
                     merged.doc, merged.line, merged.rank = di, obj.line, rank
             props = merged.props
-            own: set[str] = set()
+            own: set[str] | None = None if fresh else set()
             for ptag, value, kind, line in obj.props:
-                local = local_cache.get(ptag)
-                if local is None:
-                    local = local_cache[ptag] = ns.split_tag(ptag)[1]
+                known = prop_cache.get(ptag)
+                if known is None:
+                    local = ns.split_tag(ptag)[1]
+                    dot = local.find(".")
+                    known = prop_cache[ptag] = (local, dot > 0 and local[dot + 1 : dot + 2].isupper())
+                local, association = known
                 pv = (value, kind, di, line)
                 cur = props.get(local)
                 if cur is None:
                     props[local] = pv
-                    own.add(local)
-                    if kind == Kind.LITERAL:
-                        dot = local.find(".")
-                        if dot > 0 and local[dot + 1 : dot + 2].isupper():
-                            findings.append(
-                                make_finding(
-                                    codes.LITERAL_INSTEAD_OF_REFERENCE,
-                                    Location(mrid=mrid, cim_class=cls, attribute=local, file=doc.name, line=line),
-                                    ctx={"value": value},
-                                )
+                    if own is not None:
+                        own.add(local)
+                    if association and kind == Kind.LITERAL:
+                        findings.append(
+                            make_finding(
+                                codes.LITERAL_INSTEAD_OF_REFERENCE,
+                                Location(mrid=mrid, cim_class=cls, attribute=local, file=doc.name, line=line),
+                                ctx={"value": value},
                             )
-                elif fresh or local in own:
+                        )
+                elif own is None or local in own:
                     # a repeated property inside one description: multi-valued
                     if type(cur) is list:
                         cur.append(pv)

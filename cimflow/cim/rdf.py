@@ -100,7 +100,7 @@ def _verbatim(el: etree._Element) -> str:
     return str(etree.tostring(el, encoding="unicode", with_tail=False))
 
 
-def _parse_object(el: etree._Element, tag: str) -> RawObject:
+def _parse_object(el: etree._Element, tag: str, seen_predicates: set[str]) -> RawObject:
     attrib = el.attrib
     ident = attrib.get(ns.RDF_ID)
     id_attr = "ID"
@@ -114,10 +114,12 @@ def _parse_object(el: etree._Element, tag: str) -> RawObject:
         return RawObject(tag, "", ident or "", mrid, line, [], verbatim=_verbatim(el))
     props: list[Prop] = []
     append = props.append
+    seen = seen_predicates.add
     for p in el:
         ptag = p.tag
         if type(ptag) is not str:  # comments and processing instructions are not RDF
             continue
+        seen(ptag)
         items = p.items()
         if not items:
             if len(p):
@@ -161,7 +163,7 @@ def _walk(name: str, root: etree._Element) -> RawDocument:
         tag = el.tag
         if type(tag) is not str:
             continue
-        obj = _parse_object(el, tag)
+        obj = _parse_object(el, tag, predicate_tags)
         if tag in ns.HEADER_TAGS and header is None and obj.verbatim is None:
             header = obj
             continue
@@ -171,8 +173,6 @@ def _walk(name: str, root: etree._Element) -> RawDocument:
             tag_ns = ns.split_tag(tag)[0]
             if cim_namespace is None and tag_ns in ns.CIM_NAMESPACES:
                 cim_namespace = tag_ns
-        for p in obj.props:
-            predicate_tags.add(p[0])
     nsmap = {k or "": v for k, v in root.nsmap.items()}
     if cim_namespace is None and not objects:
         # a header-only document (an empty SV, say): its version comes from the declared namespace

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -79,6 +79,9 @@ class SourceRef:
     line: int
 
 
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+
+
 class CimObject(BaseModel):
     """Base of every modelled object: mRID, concrete CIM class, name and source location."""
 
@@ -89,6 +92,27 @@ class CimObject(BaseModel):
     name: Annotated[str | None, attr("IdentifiedObject.name", read=Read.STR)] = None
     description: Annotated[str | None, attr("IdentifiedObject.description", read=Read.STR)] = None
     source: SourceRef
+
+    @classmethod
+    def from_checked(cls, values: dict[str, Any]) -> Self:
+        """Build an instance from values the builder has already typed and checked (no re-validation).
+
+        The model builder converts and checks every attribute itself and turns problems into
+        findings; validating each of a million objects again would only cost time.
+        """
+        defaults = _DEFAULTS.get(cls)
+        if defaults is None:
+            defaults = _DEFAULTS[cls] = {
+                name: f.default for name, f in cls.model_fields.items() if not f.is_required()
+            }
+        data = dict(defaults)
+        data.update(values)
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "__dict__", data)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", None)
+        return obj
 
     def location(self, attribute: str | None = None) -> Location:
         """Location of this object (and optionally one attribute) for a finding."""
