@@ -339,7 +339,8 @@ def solve_controlled(
         if not result.converged or settled or iterations >= cfg.max_iter:
             converged = result.converged and settled
             break
-        flipped = (np.sign(step) * np.sign(prev_step) < 0) & (ratio > cfg.tolerance_ratio)
+        # oscillation: the step reverses without having shrunk by a fifth (a converging zigzag is fine)
+        flipped = (step * prev_step < 0) & (np.abs(step) > 0.8 * np.abs(prev_step)) & (ratio > cfg.tolerance_ratio)
         alpha = np.where(flipped, np.maximum(alpha / 2.0, cfg.damping_min), alpha)
         q = q + alpha * step
         prev_step = step
