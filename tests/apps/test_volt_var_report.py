@@ -42,3 +42,21 @@ def test_control_document_holds_the_contract() -> None:
     assert point["x"] == pytest.approx(pv["v_pu"])
     assert point["y"] == pytest.approx(-100 * pv["q_mvar"] / pv["s_rated_mva"])
     assert point["curve_y"] == pytest.approx(point["y"], abs=0.02)  # on the curve, within the tolerance
+
+
+def test_markdown_and_html_sections() -> None:
+    from cimflow.report.solve_control import control_html, control_markdown
+
+    case = two_bus()
+    invs = [inverter(), inverter(mrid="idle<&>", p_mw=0.0)]
+    cfg = ControlConfig(per_unit={"idle<&>": ControlMode.COSPHI_P})
+    controlled = solve_controlled(case, invs, ControlMode.QU, cfg)
+    uncontrolled = solve_controlled(case, invs, ControlMode.NONE).result
+    doc = control_document(controlled, invs, cfg, uncontrolled=uncontrolled, bus_ids=["b0", "b1"])
+    md = "\n".join(control_markdown(doc))
+    assert "## Volt-VAR control" in md and "`qu`" in md and "reached its equilibrium" in md
+    assert "| highest voltage (pu) |" in md
+    html = control_html(doc)
+    assert html.count("<svg") == 2  # one plot per mode in use (cosphi-p and qu)
+    assert "idle&lt;&amp;&gt;" in html and "idle<&>" not in html
+    assert control_markdown({"control": {"mode": "none"}}) == [] and control_html({}) == ""
