@@ -1,4 +1,4 @@
-"""The ``inverters`` and ``control`` sections of the solve report, as JSON-ready values (renderers take them as is).
+"""Volt-VAR control as a pipeline stage (:func:`run_control`) and its report sections, as JSON-ready values.
 
 Load sign convention as everywhere in the report: an inverter generating has ``p_mw < 0``; one
 absorbing reactive power (underexcited) has ``q_mvar > 0``. ``cos_phi`` is ``|P| / sqrt(P² + Q²)``;
@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from cimflow.apps.curves import ControlConfig, ControlMode
 from cimflow.apps.setpoints import AXES, curve_line
-from cimflow.apps.volt_var import ControlledResult, Inverter
+from cimflow.apps.volt_var import ControlledResult, Inverter, control_findings, inverters_of, solve_controlled
+from cimflow.findings import Outcome
+from cimflow.model.network import Network
+from cimflow.powerflow.case import CaseBuild
 from cimflow.powerflow.result import PowerFlowResult
+from cimflow.powerflow.solve import Solver
 
 SIGNIFICANT_DIGITS = 12
 CURVE_POINTS = 49
@@ -149,3 +154,51 @@ def control_document(
             "curves": curve_records(controlled.modes, config),
         },
     }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ControlRun:
+    """What the Volt-VAR stage of ``cimflow solve`` produced.
+
+    Attributes:
+        config: The control configuration used.
+        inverters: The inverters, in the order of the arrays of ``controlled``.
+        controlled: The solve at the control equilibrium (its ``result`` is the solve's result).
+        uncontrolled: The same case with the file's reactive power, for the comparison.
+    """
+
+    config: ControlConfig
+    inverters: tuple[Inverter, ...]
+    controlled: ControlledResult
+    uncontrolled: PowerFlowResult
+
+    def sections(self, bus_ids: Sequence[str]) -> dict[str, Any]:
+        """The report's ``inverters`` and ``control`` (see :func:`control_document`)."""
+        return control_document(
+            self.controlled, self.inverters, self.config, uncontrolled=self.uncontrolled, bus_ids=bus_ids
+        )
+
+
+def run_control(
+    network: Network,
+    build: CaseBuild,
+    uncontrolled: PowerFlowResult,
+    mode: ControlMode,
+    config: ControlConfig,
+    *,
+    solver: Solver | str = Solver.AUTO,
+    tolerance: float = 1e-8,
+    max_iter: int = 100,
+) -> Outcome[ControlRun]:
+    """Find the inverters and solve with their control, next to the uncontrolled result already solved.
+
+    Returns:
+        The run and its findings (CF411/CF412 on ratings, CF410 when the loop did not settle).
+    """
+    found = inverters_of(network, build, config=config)
+    inverters = found.value or ()
+    controlled = solve_controlled(
+        build.case, inverters, mode, config, solver=solver, tolerance=tolerance, max_iter=max_iter, start=uncontrolled
+    )
+    findings = (*found.findings, *control_findings(controlled, inverters, config))
+    return Outcome(ControlRun(config, inverters, controlled, uncontrolled), findings)

@@ -283,6 +283,7 @@ def solve_controlled(
     tolerance: float = 1e-8,
     max_iter: int = 100,
     factorised: FbsSolver | None = None,
+    start: PowerFlowResult | None = None,
 ) -> ControlledResult:
     """Solve ``case`` with the inverters' reactive power on their control curves (see the module docstring).
 
@@ -297,6 +298,7 @@ def solve_controlled(
         tolerance: Power-flow tolerance (pu).
         max_iter: Power-flow iteration cap (the outer cap is ``config.max_iter``).
         factorised: A factorisation of ``case``'s network to reuse across calls (hosting capacity).
+        start: ``case`` already solved as it is (the file's Q), to save the first power flow.
 
     Returns:
         The result; ``converged`` is False (never an exception) when a power flow failed or the loop
@@ -317,7 +319,7 @@ def solve_controlled(
     modes = tuple(ControlMode(cfg.per_unit.get(i.mrid, run_mode)) for i in invs)
     plants = _plants(invs)
     run = _Runner(case, method, tolerance, max_iter, factorised)
-    result = run(case)
+    result = start if start is not None and start.case is case else run(case)
     q = plants.q_file_mvar.copy()
     v = v_prev = result.v_pu[bus]
     # cos φ modes do not depend on the voltage: one full step lands on the curve

@@ -198,3 +198,19 @@ def test_missing_and_too_small_ratings(tmp_path: Path) -> None:
     assert missing.s_rated_mva == pytest.approx(1.1 * missing.p_rated_mw)
     assert missing.p_rated_mw == pytest.approx(abs(missing.p_mw) / 0.7, rel=1e-3)
     assert small.s_rated_mva == pytest.approx(1.1 * small.p_rated_mw)
+
+
+def test_run_control_reuses_the_uncontrolled_solve(feeder: SolveResult, inverters) -> None:  # type: ignore[no-untyped-def]
+    from cimflow.apps.control_report import run_control
+
+    assert feeder.build is not None and feeder.result is not None and feeder.validation.network is not None
+    case = feeder.build.case
+    out = run_control(feeder.validation.network, feeder.build, feeder.result, ControlMode.IEEE1547_B, ControlConfig())
+    assert out.value is not None and out.findings == ()
+    run = out.value
+    assert run.uncontrolled is feeder.result and run.controlled.converged
+    assert len(run.inverters) == len(inverters)
+    ids = [f"bus{k}" for k in range(case.n_bus)]
+    sections = run.sections(ids)
+    assert len(sections["inverters"]) == len(inverters)
+    assert sections["control"]["without"]["v_max_pu"] == pytest.approx(float(feeder.result.v_pu.max()))
