@@ -97,20 +97,28 @@ def inverter_records(
 
 
 def curve_records(modes: Iterable[ControlMode], config: ControlConfig) -> list[dict[str, Any]]:
-    """The curve of each mode in use, sampled for a plot (cos φ(P) for the larger plant class)."""
+    """The curve of each mode in use, sampled for a plot; cos φ(P) has one line per plant class."""
     out = []
+    lim = config.limits
     for mode in sorted(set(modes) - {ControlMode.NONE}, key=str):
-        x, y = curve_line(mode, config, cos_phi_limit=config.limits.cos_phi_limit_large, n=CURVE_POINTS)
+        classes = [("", lim.cos_phi_limit_large)]
+        if mode is ControlMode.COSPHI_P and config.cosphi_p.cos_phi_end is None:
+            classes = [
+                (f"plants up to {lim.small_plant_max_kva:g} kVA", lim.cos_phi_limit_small),
+                (f"plants above {lim.small_plant_max_kva:g} kVA", lim.cos_phi_limit_large),
+            ]
+        lines = []
+        for label, cos_phi_limit in classes:
+            x, y = curve_line(mode, config, cos_phi_limit=cos_phi_limit, n=CURVE_POINTS)
+            lines.append(
+                {
+                    "label": label or str(mode),
+                    "x": [_num(float(a), 6) for a in x],
+                    "y": [_num(float(b), 6) for b in y],
+                }
+            )
         x_axis, y_axis = AXES[mode]
-        out.append(
-            {
-                "mode": str(mode),
-                "x_axis": x_axis,
-                "y_axis": y_axis,
-                "x": [_num(float(a), 6) for a in x],
-                "y": [_num(float(b), 6) for b in y],
-            }
-        )
+        out.append({"mode": str(mode), "x_axis": x_axis, "y_axis": y_axis, "lines": lines})
     return out
 
 

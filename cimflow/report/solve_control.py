@@ -77,38 +77,33 @@ def control_markdown(document: dict[str, Any]) -> list[str]:
 
 def _curve_plot(curve: dict[str, Any], inverters: list[dict[str, Any]]) -> str:
     x_axis, y_axis = curve["x_axis"], curve["y_axis"]
-    line = [(x, y) for x, y in zip(curve["x"], curve["y"], strict=True) if x is not None and y is not None]
+    lines = [
+        (ln["label"], [(x, y) for x, y in zip(ln["x"], ln["y"], strict=True) if x is not None and y is not None])
+        for ln in curve["lines"]
+    ]
     points = [
         (r["curve_point"]["x"], r["curve_point"]["y"])
         for r in inverters
         if r["mode"] == curve["mode"] and r["curve_point"]["x"] is not None and r["curve_point"]["y"] is not None
     ]
-    xs = [p[0] for p in line + points]
-    ys = [p[1] for p in line + points]
-    x_lo, x_hi = svg.padded_range(min(xs), max(xs))
-    y_lo, y_hi = svg.padded_range(min(ys), max(ys), minimum_span=0.02)
+    every = [p for _, line in lines for p in line] + points
+    x_lo, x_hi = svg.padded_range(min(p[0] for p in every), max(p[0] for p in every))
+    y_lo, y_hi = svg.padded_range(min(p[1] for p in every), max(p[1] for p in every), minimum_span=0.02)
     ax = svg.Axes(x_lo, x_hi, y_lo, y_hi, 80, 30, 480, 260)
-    title = f"{curve['mode']}: curve and operating points"
+    colours = [svg.PALETTE[k % 4] for k in range(len(lines))]
+    keys = [(label, colour) for (label, _), colour in zip(lines, colours, strict=True)]
+    keys.append((f"{len(points)} inverters", svg.PALETTE[4]))
     return "".join(
         [
-            svg.open_svg(600, 340, title),
-            svg.frame(
-                ax,
-                x_ticks=svg.nice_ticks(x_lo, x_hi, 6),
-                y_ticks=svg.nice_ticks(y_lo, y_hi, 6),
-                x_label=_AXIS_TITLES.get(x_axis, x_axis),
-                y_label=_AXIS_TITLES.get(y_axis, y_axis),
-            ),
-            svg.polyline(ax, line, stroke=svg.PALETTE[0], width=2.0),
+            svg.open_svg(600, 340, f"{curve['mode']}: curve and operating points"),
+            svg.frame(ax, x_ticks=svg.nice_ticks(x_lo, x_hi, 6), y_ticks=svg.nice_ticks(y_lo, y_hi, 6),
+                      x_label=_AXIS_TITLES.get(x_axis, x_axis), y_label=_AXIS_TITLES.get(y_axis, y_axis)),
+            *(svg.polyline(ax, ln, stroke=colour, width=2.0) for (_, ln), colour in zip(lines, colours, strict=True)),
             svg.scatter(ax, points, fill=svg.PALETTE[4], size=6.0, label=f"{len(points)} inverters"),
-            svg.legend(
-                [(f"{curve['mode']} curve", svg.PALETTE[0]), (f"{len(points)} inverters", svg.PALETTE[4])],
-                x=ax.left + 8,
-                y=ax.top - 10,
-            ),
+            svg.legend(keys, x=ax.left + 8, y=ax.top - 10),
             svg.close_svg(),
         ]
-    )
+    )  # fmt: skip
 
 
 def control_html(document: dict[str, Any]) -> str:

@@ -31,7 +31,9 @@ def test_control_document_holds_the_contract() -> None:
     assert [c["mode"] for c in control["curves"]] == ["cosphi-p", "ieee1547-b"]
     qu = control["curves"][1]
     assert qu["x_axis"] == "v_pu" and qu["y_axis"] == "q_inject_pct"
-    assert np.interp(1.08, qu["x"], qu["y"]) == pytest.approx(-44.0)
+    assert np.interp(1.08, qu["lines"][0]["x"], qu["lines"][0]["y"]) == pytest.approx(-44.0)
+    cos_phi_p = control["curves"][0]
+    assert [ln["y"][-1] for ln in cos_phi_p["lines"]] == [0.95, 0.9]  # one line per plant class
     pv = next(r for r in doc["inverters"] if r["id"] == "pv")
     assert {"id", "name", "bus", "mode", "p_mw", "q_mvar", "s_rated_mva", "v_pu", "cos_phi"} <= set(pv)
     assert pv["bus"] == "b1" and pv["mode"] == "ieee1547-b"
