@@ -5,18 +5,23 @@ from __future__ import annotations
 import dataclasses
 import gc
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 
 import numpy as np
 
 from cimflow.findings import Outcome
 from cimflow.ids import MRID
-from cimflow.model.network import Network
-from cimflow.topology.graph import BusGraph, build_graph, frozen_mapping
+from cimflow.model.base import CimObject
+from cimflow.model.network import Network, OpaqueObject
+from cimflow.model.registry import CONDUCTING_EQUIPMENT, MODEL_OF_CLASS
+from cimflow.topology.graph import BusGraph, build_graph
 from cimflow.topology.islands import Forest, assemble_buses, find_islands
 from cimflow.topology.model import (
     BranchKind,
+    DetachedEquipment,
+    DetachReason,
     FeederTree,
     FloatArray,
     IntArray,
@@ -25,6 +30,14 @@ from cimflow.topology.model import (
     MappingDifferenceKind,
     Topology,
 )
+
+# conducting-equipment classes that connect through another object, not through terminals of their own
+_NO_OWN_TERMINALS = frozenset(
+    {
+        "PhotoVoltaicUnit", "BatteryUnit", "PowerElectronicsWindUnit", "PowerElectronicsUnit", "TransformerTank",
+        "ACLineSegmentPhase", "EnergyConsumerPhase", "Conductor", "EnergyConnection",
+    }
+)  # fmt: skip
 
 
 def _frozen(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -87,6 +100,23 @@ def build_feeders(g: BusGraph, forest: Forest) -> tuple[FeederTree, ...]:
     return tuple(feeders)
 
 
+def _terminalless(network: Network, g: BusGraph) -> list[DetachedEquipment]:
+    """Conducting equipment no Terminal refers to."""
+    with_terminals = g.equipment
+    wanted = CONDUCTING_EQUIPMENT - _NO_OWN_TERMINALS
+    models = {MODEL_OF_CLASS[c] for c in wanted if c in MODEL_OF_CLASS}
+    missing = [network.by_mrid[m] for model in models for m in network.of(model).keys() - with_terminals]
+    candidates: list[CimObject | OpaqueObject] = [
+        *missing,
+        *(network.opaque[m] for m in network.opaque.keys() - with_terminals),
+    ]
+    return [
+        DetachedEquipment(o.mrid, o.cim_class, DetachReason.NO_TERMINALS, 0, 0)
+        for o in sorted(candidates, key=lambda o: o.mrid)
+        if o.cim_class in wanted
+    ]
+
+
 def compare_mapping(g: BusGraph) -> tuple[tuple[MappingDifference, ...], dict[MRID, int]]:
     """Compare the file's CN -> TN mapping with the buses.
 
@@ -130,6 +160,11 @@ def compare_mapping(g: BusGraph) -> tuple[tuple[MappingDifference, ...], dict[MR
     out += [MappingDifference(kind.UNMAPPED, (bus,), tuple(sorted(bus_tns.get(bus, ())))) for bus in sorted(unmapped)]
     unique = {tn: next(iter(buses)) for tn, buses in tn_buses.items() if len(buses) == 1}
     return tuple(out), unique
+
+
+def frozen_mapping(values: dict[MRID, int]) -> Mapping[MRID, int]:
+    """A read-only view of a dict built once."""
+    return MappingProxyType(values)
 
 
 @contextmanager
@@ -196,6 +231,6 @@ def _build(network: Network) -> Topology:
         bus_of_closed_switch=frozen_mapping({s: bon[a] for s, a, _ in sorted(g.closed_switches)}),
         unattached_terminals=g.unattached_terminals,
         disconnected_terminals=g.disconnected_terminals,
-        detached=g.detached,
+        detached=tuple(sorted((*g.detached, *_terminalless(network, g)), key=lambda d: d.mrid)),
         mapping_differences=differences,
     )

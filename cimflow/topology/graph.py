@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,7 +33,7 @@ from cimflow.ids import MRID
 from cimflow.model.base import CimObject
 from cimflow.model.equipment import Equipment, PowerTransformerEnd, Switch, TransformerEndBase, TransformerTankEnd
 from cimflow.model.network import Network, OpaqueObject
-from cimflow.model.registry import CONDUCTING_EQUIPMENT, MODEL_OF_CLASS, SWITCH_CLASSES
+from cimflow.model.registry import SWITCH_CLASSES
 from cimflow.topology.model import (
     Branch,
     BranchKind,
@@ -46,13 +46,6 @@ from cimflow.topology.model import (
     OpenSwitch,
 )
 
-# conducting-equipment classes that connect through another object, not through terminals of their own
-_NO_OWN_TERMINALS = frozenset(
-    {
-        "PhotoVoltaicUnit", "BatteryUnit", "PowerElectronicsWindUnit", "PowerElectronicsUnit", "TransformerTank",
-        "ACLineSegmentPhase", "EnergyConsumerPhase", "Conductor", "EnergyConnection",
-    }
-)  # fmt: skip
 _GENERIC, _SWITCH, _TRANSFORMER = 0, 1, 2
 
 
@@ -91,6 +84,7 @@ class BusGraph:
     closed_switches: tuple[tuple[MRID, int, int], ...]  # (switch, node a, node b)
     open_switch_nodes: tuple[tuple[MRID, int, int], ...]  # (switch, node a, node b), -1 when unattached
     attached_terminals: tuple[MRID, ...]
+    equipment: frozenset[MRID]  # every piece of equipment some terminal refers to
     attached_equipment: tuple[MRID, ...]
     attached_node: IntArray
     tn_of_cn: MappingProxyType[int, MRID]
@@ -288,7 +282,7 @@ def _generic(tb: _Table, col: _Collector) -> list[tuple[MRID, str, int, MRID]]:
             _RawBranch(mrids[e], terms[r], cls, kind, nodes[r], nodes[r + 1], terms[r + 1], (), length_km)
         )
     reasons = (
-        (generic & tb.eq_oos, DetachReason.OUT_OF_SERVICE),
+        ((tb.eq_cat != _SWITCH) & tb.eq_oos, DetachReason.OUT_OF_SERVICE),
         (live & (att == 0), DetachReason.NOT_ATTACHED),
         (live & (n == 2) & (att == 1), DetachReason.PARTIALLY_ATTACHED),
         (live & (n >= 3) & (att > 0), DetachReason.UNSUPPORTED),
@@ -351,23 +345,6 @@ def _node_model(node_is_cn: list[bool]) -> NodeModel:
     return NodeModel.BUS_BRANCH if has_tn else NodeModel.EMPTY
 
 
-def _terminalless(network: Network, tb: _Table) -> list[DetachedEquipment]:
-    """Conducting equipment no Terminal refers to."""
-    with_terminals = set(tb.eq_mrids)
-    wanted = CONDUCTING_EQUIPMENT - _NO_OWN_TERMINALS
-    models = {MODEL_OF_CLASS[c] for c in wanted if c in MODEL_OF_CLASS}
-    missing = [network.by_mrid[m] for model in models for m in network.of(model).keys() - with_terminals]
-    candidates: list[CimObject | OpaqueObject] = [
-        *missing,
-        *(network.opaque[m] for m in network.opaque.keys() - with_terminals),
-    ]
-    return [
-        DetachedEquipment(o.mrid, o.cim_class, DetachReason.NO_TERMINALS, 0, 0)
-        for o in sorted(candidates, key=lambda o: o.mrid)
-        if o.cim_class in wanted
-    ]
-
-
 def build_graph(network: Network) -> BusGraph:
     """Collect nodes, join them into buses and turn equipment into branches, injections and switches."""
     tb = _Table(network)
@@ -376,10 +353,6 @@ def build_graph(network: Network) -> BusGraph:
         col.add_switch(e)
     for e in sorted(np.flatnonzero((tb.eq_cat == _TRANSFORMER) & ~tb.eq_oos).tolist(), key=tb.eq_mrids.__getitem__):
         col.add_transformer(e)
-    for e in np.flatnonzero((tb.eq_cat == _TRANSFORMER) & tb.eq_oos).tolist():
-        col.detached.append(
-            DetachedEquipment(tb.eq_mrids[e], tb.eq_cls[e], DetachReason.OUT_OF_SERVICE, int(tb.n_terms[e]), 0)
-        )
     raw_injections = _generic(tb, col)
     tn_of_cn = _file_tn_of_cns(network, tb)
     bus_of_node, n_node_buses = _label_buses(tb, col.closed, tn_of_cn)
@@ -395,7 +368,7 @@ def build_graph(network: Network) -> BusGraph:
         for m, c, a, b, why in col.open_switches
     )
     rows = np.flatnonzero(tb.attached).tolist()
-    detached = sorted([*col.detached, *_terminalless(network, tb)], key=lambda d: d.mrid)
+    detached = sorted(col.detached, key=lambda d: d.mrid)
     return BusGraph(
         node_model=_node_model(tb.node_is_cn),
         node_mrids=tuple(tb.node_mrids),
@@ -411,6 +384,7 @@ def build_graph(network: Network) -> BusGraph:
         closed_switches=tuple(col.closed),
         open_switch_nodes=tuple((m, a, b) for m, _, a, b, _ in col.open_switches),
         attached_terminals=tuple(tb.term_mrid[r] for r in rows),
+        equipment=frozenset(tb.eq_mrids),
         attached_equipment=tuple(tb.eq_mrids[e] for e in tb.term_eq[rows].tolist()),
         attached_node=tb.term_node[rows],
         tn_of_cn=MappingProxyType(tn_of_cn),
@@ -418,8 +392,3 @@ def build_graph(network: Network) -> BusGraph:
         disconnected_terminals=tuple(sorted(tb.term_mrid[r] for r in np.flatnonzero(tb.disconnected).tolist())),
         detached=tuple(detached),
     )
-
-
-def frozen_mapping(values: dict[MRID, int]) -> MappingProxyType[MRID, int]:
-    """A read-only view of a dict built once."""
-    return cast(MappingProxyType[MRID, int], MappingProxyType(values))
