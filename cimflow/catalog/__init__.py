@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from cimflow.catalog import data, electrical, inputs
+from cimflow.catalog import data, electrical, inputs, topology
 from cimflow.findings import RuleMeta
 
-ALL_META: tuple[RuleMeta, ...] = tuple(sorted((*inputs.ALL, *data.ALL, *electrical.ALL), key=lambda m: m.code))
+ALL_META: tuple[RuleMeta, ...] = tuple(
+    sorted((*inputs.ALL, *data.ALL, *electrical.ALL, *topology.ALL), key=lambda m: m.code)
+)
 
 BY_CODE: Mapping[str, RuleMeta] = MappingProxyType({m.code: m for m in ALL_META})
 BY_NAME: Mapping[str, RuleMeta] = MappingProxyType({m.name: m for m in ALL_META})
