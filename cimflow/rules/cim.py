@@ -1,0 +1,195 @@
+"""CF1xx structural rules that need the whole model: mandatory attributes, terminal counts, floating terminals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cimflow.catalog import data as codes
+from cimflow.catalog import inputs as icodes
+from cimflow.findings import Finding, Location, Severity
+from cimflow.ids import MRID, is_uuid
+from cimflow.model import equipment, injections, limits
+from cimflow.model.base import CimObject
+from cimflow.model.network import Network, OpaqueObject
+from cimflow.model.registry import SWITCH_CLASSES
+from cimflow.rules._index import NetworkIndex
+from cimflow.rules.base import BaseRule, CheckContext, implements
+
+# conducting equipment that must state (or inherit from its container) a BaseVoltage
+_NEEDS_VOLTAGE: tuple[type[equipment.Equipment], ...] = (
+    equipment.ACLineSegment,
+    equipment.Switch,
+    injections.EnergyConsumer,
+    injections.EnergySource,
+    injections.ExternalNetworkInjection,
+    injections.SynchronousMachine,
+    injections.PowerElectronicsConnection,
+    injections.LinearShuntCompensator,
+)
+
+# equipment that carries no power: a floating terminal of it changes no flow (warning, not error)
+_PASSIVE = frozenset({"Junction", "BusbarSection", "Ground", "Clamp", "FaultIndicator"})
+_UUID_LENGTH = 36
+_TWO = frozenset({"ACLineSegment", "SeriesCompensator", "EquivalentBranch", *SWITCH_CLASSES})
+_ONE = frozenset(
+    {
+        "EnergyConsumer", "ConformLoad", "NonConformLoad", "StationSupply", "EnergySource",
+        "ExternalNetworkInjection", "SynchronousMachine", "AsynchronousMachine", "PowerElectronicsConnection",
+        "LinearShuntCompensator", "NonlinearShuntCompensator", "StaticVarCompensator", "EquivalentInjection",
+        "EquivalentShunt", "BusbarSection", "PetersenCoil", "GroundingImpedance", "Ground",
+    }
+)  # fmt: skip
+
+
+def _expected_terminals(index: NetworkIndex, mrid: MRID, cim_class: str) -> tuple[int, int] | None:
+    """(min, max) number of terminals for a class; ``None`` when the class is not checked."""
+    if cim_class in _TWO:
+        return (2, 2)
+    if cim_class in _ONE:
+        return (1, 1)
+    if cim_class == "PowerTransformer":
+        n_ends = len(index.network.ends_of.get(mrid, ())) or index.tank_ends_of.get(mrid, 0)
+        return (n_ends, n_ends) if n_ends else (2, 3)
+    return None
+
+
+_CHECKED = _TWO | _ONE | {"PowerTransformer"}
+
+
+def _equipment(network: Network) -> Iterator[tuple[MRID, str, CimObject | OpaqueObject]]:
+    """(mRID, class, object) of every object, modelled or opaque, whose terminal count is checked."""
+    for obj in network.by_mrid.values():
+        if obj.cim_class in _CHECKED:
+            yield obj.mrid, obj.cim_class, obj
+    for raw in network.opaque.values():
+        if raw.cim_class in _CHECKED:
+            yield raw.mrid, raw.cim_class, raw
+
+
+def _location(obj: CimObject | OpaqueObject) -> Location:
+    if isinstance(obj, CimObject):
+        return obj.location()
+    return Location(obj.mrid, obj.cim_class, None, obj.file, obj.line)
+
+
+@implements(codes.MISSING_ATTRIBUTE)
+class MissingMandatoryAttribute(BaseRule):
+    """Report attributes a power-flow model needs that are absent (BaseVoltage, CurrentLimit value, r, x, ratedU)."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        """Yield one finding per object and missing attribute."""
+        net, index = ctx.network, ctx.index
+        for obj in index.objects(*_NEEDS_VOLTAGE):
+            assert isinstance(obj, equipment.Equipment)
+            if not index.states_voltage(obj) and index.equipment_kv(obj) is None:
+                yield self.finding(obj.location("ConductingEquipment.BaseVoltage"))
+        for end in net.transformer_ends.values():
+            if end.base_voltage is None:
+                yield self.finding(end.location("TransformerEnd.BaseVoltage"))
+            if end.rated_u_kv is None:
+                yield self.finding(end.location("PowerTransformerEnd.ratedU"))
+        for line in net.lines.values():
+            if line.per_length_impedance is None and line.mrid not in index.asset_defined_lines:
+                if line.r_ohm is None:
+                    yield self.finding(line.location("ACLineSegment.r"))
+                if line.x_ohm is None:
+                    yield self.finding(line.location("ACLineSegment.x"))
+        for bv in net.base_voltages.values():
+            if bv.nominal_voltage_kv is None:
+                yield self.finding(bv.location("BaseVoltage.nominalVoltage"))
+        for lim in net.of(limits.CurrentLimit).values():
+            if lim.limit_a is None:
+                yield self.finding(lim.location("CurrentLimit.value"))
+
+
+@implements(icodes.VALUE_ASSUMED)
+class AssumedBaseVoltage(BaseRule):
+    """Say which BaseVoltage cimflow takes for equipment that states none, and where it comes from."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        """Yield one info finding per equipment whose voltage is taken from its node."""
+        index = ctx.index
+        for obj in index.objects(*_NEEDS_VOLTAGE):
+            assert isinstance(obj, equipment.Equipment)
+            if index.states_voltage(obj):
+                continue
+            v = index.equipment_kv(obj)
+            if v is None:
+                continue  # reported as CF106
+            origin = {"transformer end": "the transformer end", "equipment": "the equipment"}.get(v.source)
+            reason = f"from {origin} {v.via} at its node" if origin else "from the voltage level of its node"
+            yield self.finding(
+                obj.location("ConductingEquipment.BaseVoltage"),
+                ctx={"value": f"{v.kv:g} kV", "reason": reason, "v_kv": v.kv},
+            )
+
+
+@implements(codes.TERMINAL_COUNT)
+class TerminalCount(BaseRule):
+    """Report equipment whose number of terminals does not fit its class (a line with one terminal)."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        """Yield one finding per equipment with a wrong (but non-zero) terminal count."""
+        net = ctx.network
+        terminals_of = net.terminals_of
+        for mrid, cls, obj in _equipment(net):
+            n = len(terminals_of.get(mrid, ()))
+            expected = _expected_terminals(ctx.index, mrid, cls)
+            if n == 0 or expected is None or expected[0] <= n <= expected[1]:
+                continue
+            text = str(expected[0]) if expected[0] == expected[1] else f"{expected[0]} to {expected[1]}"
+            yield self.finding(
+                _location(obj),
+                ctx={"n_terminals": n, "expected": text},
+                related=[t.mrid for t in net.terminals_of.get(mrid, ())],
+            )
+
+
+@implements(codes.TERMINAL_WITHOUT_NODE)
+class TerminalWithoutNode(BaseRule):
+    """Report terminals attached to no ConnectivityNode and no TopologicalNode."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        """Yield one finding per floating terminal."""
+        net = ctx.network
+        for t in net.terminals.values():
+            if t.connectivity_node is None and t.topological_node is None:
+                owner = t.conducting_equipment
+                passive = owner is not None and net.class_of(owner) in _PASSIVE
+                yield self.finding(
+                    t.location("Terminal.ConnectivityNode"),
+                    ctx={"equipment": owner or "no equipment"},
+                    related=[owner] if owner else [],
+                    severity=Severity.WARNING if passive else None,
+                )
+
+
+@implements(codes.EQUIPMENT_WITHOUT_TERMINALS)
+class EquipmentWithoutTerminals(BaseRule):
+    """Report conducting equipment that no terminal refers to."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        """Yield one finding per equipment without terminals."""
+        net = ctx.network
+        terminals_of = net.terminals_of
+        for mrid, _cls, obj in _equipment(net):
+            if mrid not in terminals_of:
+                yield self.finding(_location(obj))
+
+
+@implements(codes.NON_UUID_MRID)
+class NonUuidMrid(BaseRule):
+    """Report objects whose identifier is not a UUID (CGMES requires UUIDs; vendor names are legal elsewhere)."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        """Yield one info finding per object with a non-UUID mRID."""
+        net = ctx.network
+        for objects in (net.by_mrid.values(), net.opaque.values()):
+            for obj in objects:
+                mrid = obj.mrid
+                if len(mrid) != _UUID_LENGTH or not is_uuid(mrid):
+                    yield self.finding(_location(obj))
+
+
+RULES = (MissingMandatoryAttribute(), TerminalCount(), TerminalWithoutNode(), EquipmentWithoutTerminals(),
+         AssumedBaseVoltage(), NonUuidMrid())  # fmt: skip
