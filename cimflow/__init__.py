@@ -6,12 +6,26 @@ The library face, usable without the command line::
     result = cimflow.load(["feeder_EQ.xml", "feeder_SSH.xml"])
     for finding in result.findings:
         print(finding.code, finding.message)
+
+    report = cimflow.validate(["feeder_EQ.xml", "feeder_SSH.xml"])
+    report.summary.errors, report.summary.radial
 """
 
 from cimflow.findings import Finding, Location, Severity
 from cimflow.model.network import Network
 from cimflow.pipeline import LoadResult, load
+from cimflow.validate import ValidationResult, validate
 
 __version__ = "0.1.0"
 
-__all__ = ["Finding", "LoadResult", "Location", "Network", "Severity", "__version__", "load"]
+__all__ = [
+    "Finding",
+    "LoadResult",
+    "Location",
+    "Network",
+    "Severity",
+    "ValidationResult",
+    "__version__",
+    "load",
+    "validate",
+]
