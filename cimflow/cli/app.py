@@ -7,7 +7,7 @@ import sys
 import typer
 
 from cimflow import __version__
-from cimflow.cli import convert, info
+from cimflow.cli import convert, info, rules, validate
 from cimflow.cli.console import fail
 
 app = typer.Typer(
@@ -35,6 +35,8 @@ def _root(
 
 info.register(app)
 convert.register(app)
+validate.register(app)
+rules.register(app)
 
 
 def main() -> None:
