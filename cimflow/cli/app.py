@@ -7,7 +7,7 @@ import sys
 import typer
 
 from cimflow import __version__
-from cimflow.cli import convert, info, rules, validate
+from cimflow.cli import convert, info, rules, solve, validate
 from cimflow.cli.console import fail
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ info.register(app)
 convert.register(app)
 validate.register(app)
 rules.register(app)
+solve.register(app)
 
 
 def main() -> None:
