@@ -9,11 +9,15 @@ The library face, usable without the command line::
 
     report = cimflow.validate(["feeder_EQ.xml", "feeder_SSH.xml"])
     report.summary.errors, report.summary.radial
+
+    solved = cimflow.solve(["feeder_EQ.xml", "feeder_SSH.xml", "feeder_TP.xml"])
+    solved.converged, [b.v_pu for b in solved.solution.buses]
 """
 
 from cimflow.findings import Finding, Location, Severity
 from cimflow.model.network import Network
 from cimflow.pipeline import LoadResult, load
+from cimflow.solve import SolveOptions, SolveResult, solve
 from cimflow.validate import ValidationResult, validate
 
 __version__ = "0.1.0"
@@ -24,8 +28,11 @@ __all__ = [
     "Location",
     "Network",
     "Severity",
+    "SolveOptions",
+    "SolveResult",
     "ValidationResult",
     "__version__",
     "load",
+    "solve",
     "validate",
 ]

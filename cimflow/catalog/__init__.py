@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from cimflow.catalog import data, electrical, inputs, topology
+from cimflow.catalog import control, data, electrical, inputs, solution, topology
 from cimflow.findings import RuleMeta
 
 ALL_META: tuple[RuleMeta, ...] = tuple(
-    sorted((*inputs.ALL, *data.ALL, *electrical.ALL, *topology.ALL), key=lambda m: m.code)
+    sorted(
+        (*inputs.ALL, *data.ALL, *electrical.ALL, *topology.ALL, *solution.ALL, *control.ALL), key=lambda m: m.code
+    )
 )
 
 BY_CODE: Mapping[str, RuleMeta] = MappingProxyType({m.code: m for m in ALL_META})

@@ -96,6 +96,12 @@ def _declares_entities(data: bytes) -> bool:
     return bool(_DOCTYPE_RE.search(head) and _ENTITY_RE.search(head))
 
 
+def _has_entity_declarations(root: etree._Element) -> bool:
+    """Whether the parsed document's internal DTD subset declares entities (never expanded: refused)."""
+    dtd = root.getroottree().docinfo.internalDTD
+    return dtd is not None and any(True for _ in dtd.iterentities())
+
+
 def _verbatim(el: etree._Element) -> str:
     return str(etree.tostring(el, encoding="unicode", with_tail=False))
 
@@ -146,6 +152,9 @@ def parse_document(doc: Document) -> tuple[RawDocument | None, list[Finding]]:
         return None, [make_finding(codes.XML_NOT_WELL_FORMED, Location(file=doc.name, line=line), ctx={"detail": msg})]
     except ValueError as err:  # e.g. unsupported encoding declarations
         return None, [make_finding(codes.XML_NOT_WELL_FORMED, Location(file=doc.name), ctx={"detail": str(err)})]
+    if root is not None and _has_entity_declarations(root):
+        # the prolog scan above is a fast path; this catches a DOCTYPE behind a long comment
+        return None, [make_finding(codes.DTD_REFUSED, Location(file=doc.name, line=1))]
     if root is None or root.tag != ns.RDF_RDF:
         root_tag = "none" if root is None else str(root.tag)
         line = None if root is None else root.sourceline

@@ -15,11 +15,14 @@ from cimflow import catalog
 from cimflow.config import Settings
 from cimflow.errors import ConfigError
 from cimflow.findings import Finding, RuleMeta, Severity
-from cimflow.rules import cim, control, electrical, topology
+from cimflow.rules import cim, control, electrical, solution, topology
 from cimflow.rules.base import Rule
 
 ALL_RULES: tuple[Rule, ...] = tuple(
-    sorted((*cim.RULES, *electrical.RULES, *control.RULES, *topology.RULES), key=lambda r: r.meta.code)
+    sorted(
+        (*cim.RULES, *electrical.RULES, *control.RULES, *topology.RULES, *solution.SOLUTION_RULES),
+        key=lambda r: r.meta.code,
+    )
 )
 ALL_CODES: frozenset[str] = frozenset(m.code for m in catalog.ALL_META)
 

@@ -15,7 +15,13 @@ from cimflow.rules.registry import ALL_CODES, ALL_RULES, resolve, selection
 
 CASES = Path(__file__).parent / "cases"
 SECTIONS = ("## What it checks", "## Why it matters", "## Example", "## How to fix", "## Options", "## References")
-_DIGIT = {Category.INPUT: "0", Category.DATA: "1", Category.ELECTRICAL: "2", Category.TOPOLOGY: "3", Category.SOLUTION: "4"}
+_DIGIT = {
+    Category.INPUT: "0",
+    Category.DATA: "1",
+    Category.ELECTRICAL: "2",
+    Category.TOPOLOGY: "3",
+    Category.SOLUTION: "4",
+}
 
 
 def test_codes_unique_sorted_and_well_formed() -> None:
@@ -38,7 +44,8 @@ def test_names_kebab_case_and_unique() -> None:
 def test_every_code_is_documented_and_has_cases(meta) -> None:  # type: ignore[no-untyped-def]
     for section in SECTIONS:
         assert section in meta.doc, (meta.code, section)
-    assert meta.fix and meta.template
+    assert meta.fix
+    assert meta.template
     if meta.stage is not Stage.SOLVE:  # post-solve rules (CF4xx) need a solve; they are tested with the solver
         assert (CASES / f"{meta.code}.toml").is_file(), f"no case file for {meta.code}"
 
@@ -92,8 +99,10 @@ def test_select_ignore_and_severity_overrides() -> None:
     chosen = selection(
         Settings(select=("CF2", "dangling-reference"), ignore=("CF211",), severity={"CF2": "info", "CF201": "error"})
     )
-    assert "CF101" in chosen.codes and "CF201" in chosen.codes
-    assert "CF211" not in chosen.codes and "CF301" not in chosen.codes
+    assert "CF101" in chosen.codes
+    assert "CF201" in chosen.codes
+    assert "CF211" not in chosen.codes
+    assert "CF301" not in chosen.codes
     assert chosen.severity["CF202"] is Severity.INFO  # the prefix
     assert chosen.severity["CF201"] is Severity.ERROR  # the code beats the prefix
     f = make_finding(catalog.BY_CODE["CF202"], Location(mrid="L1"))

@@ -1,0 +1,205 @@
+"""``cimflow solve``: power flow of CIM inputs; a summary on stdout, annotated CIM and reports in --out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cimflow.cim import namespaces as ns
+from cimflow.cim.rdf import parse_document
+from cimflow.cim.source import Document
+from cimflow.cim.write import write_rdfxml
+from cimflow.cli.common import TextOrJson, location_text
+from cimflow.cli.console import fail, stderr, stdout
+from cimflow.config import load_settings
+from cimflow.errors import ConfigError
+from cimflow.findings import Severity
+from cimflow.powerflow import Solver
+from cimflow.report.cim_annotated import render_annotated_cim
+from cimflow.report.common import dumps
+from cimflow.solve import SolveOptions, SolveResult, solve
+
+_INPUT_SUFFIXES = (".xml", ".rdf", ".zip")
+
+
+def _input_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(c for c in p.rglob("*") if c.is_file() and c.suffix.lower() in _INPUT_SUFFIXES))
+        elif p.is_file():
+            files.append(p)
+    return files
+
+
+def _stem(paths: list[Path]) -> str:
+    first = _input_files(paths)[:1]
+    if not first:
+        return "cimflow"
+    stem = first[0].stem
+    for suffix in ("_EQ", "_SSH", "_TP", "_SV"):
+        if stem.upper().endswith(suffix):
+            return stem[: -len(suffix)] or "cimflow"
+    return stem
+
+
+def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bool) -> dict[str, bytes]:
+    """Every file to write into the output folder, by name (pure: nothing is written here)."""
+    files: dict[str, bytes] = {}
+    v = result.validation
+    sol = result.solution
+    stem = _stem(paths)
+    if v.network is not None and v.topology is not None and result.build is not None and result.result is not None and sol is not None:
+        annotated = render_annotated_cim(v.network, v.topology, result.build, result.result, sol, stem=f"{stem}_cimflow")
+        if merged:
+            files[f"{stem}_merged.xml"] = _merge(v.network, annotated.documents)
+        else:
+            for src in _input_files(paths):
+                files.setdefault(src.name, src.read_bytes())
+            files.update(dict(annotated.documents))
+    if report:
+        from cimflow.report.solve_html import render_solve_html
+        from cimflow.report.solve_json import solve_document
+        from cimflow.report.solve_markdown import render_solve_markdown
+
+        doc = solve_document(result, inputs=[str(p) for p in paths])
+        files["report.json"] = dumps(doc).encode("utf-8")
+        files["report.md"] = render_solve_markdown(doc).encode("utf-8")
+        files["report.html"] = render_solve_html(doc).encode("utf-8")
+    return files
+
+
+def _merge(network: object, annotated: tuple[tuple[str, bytes], ...]) -> bytes:
+    """All input statements plus the new TP/SV objects, in one RDF/XML document (headers dropped)."""
+    dataset = network.dataset  # type: ignore[attr-defined]
+    docs = list(dataset.documents)
+    for name, data in annotated:
+        parsed, _ = parse_document(Document(name, data))
+        if parsed is not None:
+            docs.append(parsed)
+    cim_docs = [d for d in docs if d.cim_namespace]
+    base = cim_docs[0] if cim_docs else docs[0]
+    nsmap = {}
+    for d in docs:
+        for k, uri in d.nsmap.items():
+            nsmap.setdefault(k, uri)
+    from cimflow.cim.rdf import RawDocument
+
+    merged = RawDocument(
+        name="merged",
+        nsmap=nsmap,
+        root_attrib={},
+        header=None,
+        objects=[o for d in docs for o in d.objects if o.tag not in ns.HEADER_TAGS],
+        cim_namespace=base.cim_namespace,
+    )
+    return write_rdfxml(merged)
+
+
+def _print_summary(result: SolveResult) -> None:
+    sol = result.solution
+    table = Table(title="Power flow", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value", overflow="fold")
+    if sol is None:
+        table.add_row("solved", "no: the inputs could not be modelled (see the findings)")
+    else:
+        energised = [b for b in sol.buses if b.energised]
+        table.add_row("converged", f"{'yes' if sol.converged else 'NO'} ({sol.solver}, {sol.iterations} iterations)")
+        table.add_row("buses", f"{len(sol.buses)} ({len(energised)} energised), {len(sol.branches)} branches")
+        if energised:
+            lo = min(energised, key=lambda b: b.v_pu)
+            hi = max(energised, key=lambda b: b.v_pu)
+            table.add_row("lowest voltage", f"{lo.v_pu:.4f} pu ({lo.v_kv:.4g} kV) at {lo.name or lo.id}")
+            table.add_row("highest voltage", f"{hi.v_pu:.4f} pu ({hi.v_kv:.4g} kV) at {hi.name or hi.id}")
+        for s in sol.slacks:
+            table.add_row("source", f"{s.name or s.id}: {s.p_inject_mw:.6g} MW, {s.q_inject_mvar:.6g} Mvar supplied")
+        table.add_row("losses", f"{sol.losses_mw:.6g} MW, {sol.losses_mvar:.6g} Mvar")
+        loaded = [b for b in sol.branches if b.loading_pct is not None]
+        if loaded:
+            top = max(loaded, key=lambda b: b.loading_pct or 0.0)
+            table.add_row("highest loading", f"{top.loading_pct:.1f} % on {top.name or top.id}")
+    stdout.print(table)
+    shown = [f for f in result.findings if f.code.startswith("CF4") or f.severity >= Severity.ERROR]
+    if shown:
+        ft = Table(title=f"Findings that concern the solve ({len(shown)})", title_justify="left")
+        for col in ("location", "severity", "code", "message"):
+            ft.add_column(col, overflow="fold")
+        for f in shown[:30]:
+            ft.add_row(location_text(f.location.file, f.location.line), f.severity.label, f.code, f.message)
+        stdout.print(ft)
+        if len(shown) > 30:
+            stdout.print(f"... and {len(shown) - 30} more (see report.json or `cimflow validate`)", highlight=False)
+    counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
+    stdout.print(
+        f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, {counts[Severity.INFO]} infos",
+        highlight=False,
+    )
+
+
+def solve_command(
+    paths: Annotated[list[Path], typer.Argument(help="CIM files, folders or zip archives (EQ, SSH, TP, ...).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the annotated CIM (inputs + TP + SV) and reports.")
+    ] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.json, report.md and report.html.")] = False,
+    fmt: Annotated[TextOrJson, typer.Option("--format", "-f", help="stdout: summary table or the JSON report.")] = (
+        TextOrJson.text
+    ),
+    solver: Annotated[Solver, typer.Option("--solver", help="auto: FBS on radial islands, else Newton-Raphson.")] = (
+        Solver.AUTO
+    ),
+    tolerance: Annotated[float, typer.Option("--tolerance", help="Convergence tolerance in pu.")] = 1e-8,
+    max_iter: Annotated[int, typer.Option("--max-iter", help="Iteration cap.")] = 100,
+    merged: Annotated[bool, typer.Option("--merged", help="Write one merged CIM file instead of inputs + TP + SV.")] = (
+        False
+    ),
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings (limits, s_base_mva, ...).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist in --out.")] = False,
+) -> None:
+    """Solve the power flow (FBS on radial feeders, Newton-Raphson where meshed) and check the limits.
+
+    Exit code 0: converged and no error finding; 1: not converged or error findings; 2: unreadable
+    input, bad options, or output that would overwrite files without --force.
+    """
+    try:
+        settings = load_settings(config)
+        options = SolveOptions(solver=solver, tolerance=tolerance, max_iter=max_iter)
+    except ConfigError as err:
+        fail(str(err))
+        raise typer.Exit(2) from err
+    if report and out is None:
+        out = Path("cimflow-out")
+    if out is not None and out.exists() and not out.is_dir():
+        fail(f"{out} exists and is not a folder")
+        raise typer.Exit(2)
+    result = solve(paths, settings=settings, options=options)
+    if not result.validation.readable:
+        for f in [f for f in result.findings if f.severity >= Severity.ERROR][:10]:
+            fail(f"{location_text(f.location.file, f.location.line)}: {f.code} {f.message}")
+        raise typer.Exit(2)
+    if out is not None:
+        files = _outputs(result, paths, report=report, merged=merged)
+        clashes = [name for name in files if (out / name).exists()]
+        if clashes and not force:
+            fail(f"refusing to overwrite {len(clashes)} file(s) in {out}, e.g. {clashes[0]} (use --force)")
+            raise typer.Exit(2)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+        stderr.print(f"wrote {len(files)} files to {out}", highlight=False)
+    if fmt is TextOrJson.json:
+        from cimflow.report.solve_json import solve_document
+
+        stdout.out(dumps(solve_document(result, inputs=[str(p) for p in paths])), end="", highlight=False)
+    else:
+        _print_summary(result)
+    raise typer.Exit(1 if result.failed else 0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the application."""
+    app.command(name="solve")(solve_command)

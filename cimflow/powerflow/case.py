@@ -1,0 +1,223 @@
+"""Network + Topology → :class:`PerUnitCase`, with the index that maps every row back to CIM.
+
+Bus ``k`` of the case is bus ``k`` of the topology; an EnergySource with an internal impedance adds
+one internal bus behind it (appended after the topology's buses). Injections are taken in the load
+sign convention as the file gives them (consumption positive, generation negative); sources become
+slacks at their voltage set point. Every value that had to be assumed is reported as CF051.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cimflow.catalog import inputs as icodes
+from cimflow.findings import Finding, Location, Outcome, make_finding
+from cimflow.ids import MRID
+from cimflow.model.base import CimObject
+from cimflow.model.equipment import ACLineSegment, PowerTransformerEnd
+from cimflow.model.network import Network
+from cimflow.powerflow.arrays import PerUnitCase
+from cimflow.powerflow.branches import BranchParams, line_params, transformer_params, winding_params
+from cimflow.powerflow.injections import InjectionTable, collect_injections
+from cimflow.topology.model import BranchKind, Topology
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CaseIndex:
+    """How the case's rows map back to the CIM model.
+
+    Attributes:
+        n_topology_buses: Buses ``0 .. n-1`` are the topology's buses; later ones are internal buses.
+        branch_mrid: ``(n_br,)`` equipment mRID of each case branch (a transformer's mRID for its windings).
+        branch_kind: ``(n_br,)`` kind of each branch ("line", "transformer", "transformer-winding", "other",
+            or "source-impedance" for the branch behind an EnergySource).
+        branch_topology_index: ``(n_br,)`` index into ``Topology.branches`` (−1 for internal branches).
+        i_max_a: ``(n_br,)`` permanent current limit at the from side (NaN when the file gives none).
+        s_rated_mva: ``(n_br,)`` rated apparent power of transformers (NaN for other branches).
+        slack_mrid: ``(n_slack,)`` the source equipment of each slack.
+        injections: Per-bus injections by equipment, with their share of the case's load arrays.
+    """
+
+    n_topology_buses: int
+    branch_mrid: tuple[MRID, ...]
+    branch_kind: tuple[str, ...]
+    branch_topology_index: NDArray[np.int64]
+    i_max_a: NDArray[np.float64]
+    s_rated_mva: NDArray[np.float64]
+    slack_mrid: tuple[MRID, ...]
+    injections: InjectionTable
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CaseBuild:
+    """A built case and its index."""
+
+    case: PerUnitCase
+    index: CaseIndex
+
+
+def _assumed(obj: CimObject, attribute: str, value: str, reason: str) -> Finding:
+    return make_finding(icodes.VALUE_ASSUMED, obj.location(attribute), ctx={"value": value, "reason": reason})
+
+
+def base_voltages(network: Network, topology: Topology, findings: list[Finding]) -> NDArray[np.float64]:
+    """Base voltage per bus; a bus without one takes its line neighbours' (reported), else 1 kV (reported)."""
+    n = len(topology.buses)
+    vb = np.array([b.base_voltage_kv if b.base_voltage_kv else np.nan for b in topology.buses], dtype=float)
+    if np.isnan(vb).any():
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        lines = [b for b in topology.branches if b.kind is BranchKind.LINE]
+        rows = np.array([b.from_bus for b in lines], dtype=np.int64)
+        cols = np.array([b.to_bus for b in lines], dtype=np.int64)
+        graph = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+        _n, label = connected_components(graph, directed=False)
+        known = ~np.isnan(vb)
+        by_label: dict[int, float] = {}
+        for k in np.flatnonzero(known):
+            by_label.setdefault(int(label[k]), float(vb[k]))
+        for k in np.flatnonzero(~known):
+            bus = topology.buses[k]
+            value = by_label.get(int(label[k]))
+            reason = "base voltage of the buses it is joined to by lines"
+            if value is None:
+                value, reason = 1.0, "no base voltage anywhere near: per-unit results of this bus are relative"
+            vb[k] = value
+            node = network.get(bus.topological_node or (bus.connectivity_nodes[0] if bus.connectivity_nodes else None))
+            loc = node.location("base_voltage") if node else Location(mrid=bus.mrid, cim_class="Bus")
+            findings.append(make_finding(icodes.VALUE_ASSUMED, loc, ctx={"value": f"{value:g} kV", "reason": reason}))
+    return vb
+
+
+def _current_limit_a(network: Network, *mrids: MRID | None) -> float:
+    """The smallest permanent current limit on any of the given terminals or equipment (NaN if none)."""
+    from cimflow.model.limits import OperationalLimitType
+
+    types = network.of(OperationalLimitType)
+    best = np.inf
+    fallback = np.inf
+    for mrid in mrids:
+        if mrid is None:
+            continue
+        for lim in network.limits_of.get(mrid, ()):
+            value = lim.limit_a
+            if value is None or value <= 0:
+                continue
+            kind = types.get(lim.limit_type_ref) if lim.limit_type_ref else None
+            permanent = (
+                kind is None
+                or kind.limit_type in (None, "patl")
+                or (kind.acceptable_duration_s is None and kind.limit_type not in ("tatl", "tc", "tct"))
+            )
+            if permanent:
+                best = min(best, value)
+            fallback = min(fallback, value)
+    value = best if np.isfinite(best) else fallback
+    return float(value) if np.isfinite(value) else float("nan")
+
+
+def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0) -> Outcome[CaseBuild]:
+    """Build the per-unit case of every island (de-energised ones included, they stay at 0 V)."""
+    findings: list[Finding] = []
+    n_top = len(topology.buses)
+    vb = list(base_voltages(network, topology, findings))
+    ends = network.transformer_ends
+    br_from: list[int] = []
+    br_to: list[int] = []
+    params: list[BranchParams] = []
+    mrids: list[MRID] = []
+    kinds: list[str] = []
+    top_index: list[int] = []
+    i_max: list[float] = []
+    s_rated: list[float] = []
+    bus_shunt = np.zeros(n_top, dtype=complex)
+    for br in topology.branches:
+        equipment = network.get(br.mrid)
+        f, t = br.from_bus, br.to_bus
+        if br.kind is BranchKind.LINE and isinstance(equipment, ACLineSegment):
+            p = line_params(network, equipment, vb[f], vb[t], s_base_mva)
+            rating = _current_limit_a(network, br.from_terminal, br.to_terminal, br.mrid)
+            s_nom = float("nan")
+        elif br.kind is BranchKind.TRANSFORMER and len(br.ends) == 2:
+            e1, e2 = ends[br.ends[0]], ends[br.ends[1]]
+            p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva)
+            rating = _current_limit_a(network, br.from_terminal)
+            s_nom = float(e1.rated_s_mva) if e1.rated_s_mva else float("nan")
+        elif br.kind is BranchKind.TRANSFORMER_WINDING and br.ends:
+            end = ends[br.ends[0]]
+            siblings = network.ends_of.get(br.mrid, (end,))
+            end1: PowerTransformerEnd = siblings[0]
+            p = winding_params(network, end, end1, vb[f], vb[t], s_base_mva)
+            rating = _current_limit_a(network, br.from_terminal)
+            s_nom = float(end.rated_s_mva) if end.rated_s_mva else float("nan")
+        else:
+            p = BranchParams(1.0 / complex(0, 1e-6), 0j, 0j, complex(vb[t] / vb[f]), 0j, 0j,
+                             (("r_ohm", "1e-06 pu", f"{br.cim_class} has no impedance cimflow reads"),))  # fmt: skip
+            rating, s_nom = float("nan"), float("nan")
+        obj = equipment or network.get(br.mrid)
+        for attribute, value, reason in p.assumptions:
+            if obj is not None:
+                findings.append(_assumed(obj, attribute, value, reason))
+        bus_shunt[f] += p.shunt_at_from_bus
+        bus_shunt[t] += p.shunt_at_to_bus
+        br_from.append(f)
+        br_to.append(t)
+        params.append(p)
+        mrids.append(br.mrid)
+        kinds.append(br.kind.value)
+        top_index.append(br.index)
+        i_max.append(rating)
+        s_rated.append(s_nom)
+    table = collect_injections(network, topology, vb, s_base_mva, findings)
+    # internal buses behind EnergySource impedances
+    extra_vb = [vb_k for vb_k in table.internal_bus_vb]
+    for k, (bus, z_pu) in enumerate(zip(table.internal_bus_of, table.internal_z_pu, strict=True)):
+        br_from.append(n_top + k)
+        br_to.append(bus)
+        params.append(BranchParams(1.0 / z_pu, 0j, 0j, 1.0 + 0j, 0j, 0j))
+        mrids.append(table.internal_mrid[k])
+        kinds.append("source-impedance")
+        top_index.append(-1)
+        i_max.append(float("nan"))
+        s_rated.append(float("nan"))
+    n_bus = n_top + len(extra_vb)
+    pad = np.zeros(n_bus - n_top, dtype=complex)
+    case = PerUnitCase(
+        s_base_mva=s_base_mva,
+        v_base_kv=np.array(vb + extra_vb, dtype=float),
+        branch_from=np.array(br_from, dtype=np.int64),
+        branch_to=np.array(br_to, dtype=np.int64),
+        y_series_pu=np.array([p.y_series for p in params], dtype=complex),
+        y_shunt_from_pu=np.array([p.y_from for p in params], dtype=complex),
+        y_shunt_to_pu=np.array([p.y_to for p in params], dtype=complex),
+        tap_ratio=np.array([p.tap for p in params], dtype=complex),
+        bus_shunt_pu=np.concatenate([bus_shunt + table.bus_shunt_pu, pad]),
+        s_const_power_pu=np.concatenate([table.s_power_pu, pad]),
+        s_const_current_pu=np.concatenate([table.s_current_pu, pad]),
+        s_const_impedance_pu=np.concatenate([table.s_impedance_pu, pad]),
+        slack_bus=np.array(table.slack_bus, dtype=np.int64),
+        slack_v_pu=np.array(table.slack_v_pu, dtype=complex),
+    )
+    index = CaseIndex(
+        n_topology_buses=n_top,
+        branch_mrid=tuple(mrids),
+        branch_kind=tuple(kinds),
+        branch_topology_index=np.array(top_index, dtype=np.int64),
+        i_max_a=np.array(i_max, dtype=float),
+        s_rated_mva=np.array(s_rated, dtype=float),
+        slack_mrid=tuple(table.slack_mrid),
+        injections=table,
+    )
+    return Outcome(CaseBuild(case, index), tuple(findings))
+
+
+def bus_lookup(topology: Topology) -> Mapping[MRID, int]:
+    """Bus index by bus id, ConnectivityNode or TopologicalNode mRID."""
+    found = dict(topology.bus_of_node)
+    found.update({b.mrid: b.index for b in topology.buses})
+    return found

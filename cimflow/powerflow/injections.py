@@ -1,0 +1,211 @@
+"""Loads, generation, shunts and sources of the CIM model as per-bus arrays and slacks.
+
+Load sign convention throughout: ``p_mw > 0`` is consumption, generation is negative, exactly as
+CGMES writes ``EnergyConsumer.p``, ``RotatingMachine.p`` and ``PowerElectronicsConnection.p``.
+Loads follow their LoadResponseCharacteristic (ZIP shares; an exponent model is mapped to the nearest
+of constant power, current or impedance and reported). A load without p/q takes the flow the SV
+profile gives at its terminal, else 0 (both reported). Sources (ExternalNetworkInjection,
+EnergySource, a regulating SynchronousMachine where the island has no other) are slacks at their
+voltage set point: the enabled RegulatingControl's targetValue, the EnergySource's voltageMagnitude,
+else the nominal voltage (reported).
+"""
+
+from __future__ import annotations
+
+import cmath
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cimflow.catalog import inputs as icodes
+from cimflow.findings import Finding, make_finding
+from cimflow.ids import MRID
+from cimflow.model.base import CimObject
+from cimflow.model.injections import (
+    EnergyConsumer,
+    EnergySource,
+    ExternalNetworkInjection,
+    LinearShuntCompensator,
+    LoadResponseCharacteristic,
+    PowerElectronicsConnection,
+    RegulatingControl,
+    SynchronousMachine,
+)
+from cimflow.model.network import Network
+from cimflow.model.state import SvPowerFlow
+from cimflow.topology.model import Topology
+
+
+@dataclass(frozen=True, slots=True)
+class InjectionRecord:
+    """One piece of single-terminal equipment as the case sees it (powers in MW/Mvar at 1 pu voltage)."""
+
+    mrid: MRID
+    cim_class: str
+    bus: int
+    role: str  # "load", "generation", "shunt", "slack", "ignored"
+    p_mw: float
+    q_mvar: float
+    p_shares: tuple[float, float, float] = (1.0, 0.0, 0.0)  # constant power, current, impedance
+    q_shares: tuple[float, float, float] = (1.0, 0.0, 0.0)
+
+    def at_voltage(self, v_pu: float) -> tuple[float, float]:
+        """(p_mw, q_mvar) the equipment draws at a voltage magnitude (load sign convention)."""
+        if self.role == "shunt":
+            return self.p_mw * v_pu**2, self.q_mvar * v_pu**2
+        fp = self.p_shares[0] + self.p_shares[1] * v_pu + self.p_shares[2] * v_pu**2
+        fq = self.q_shares[0] + self.q_shares[1] * v_pu + self.q_shares[2] * v_pu**2
+        return self.p_mw * fp, self.q_mvar * fq
+
+
+@dataclass(slots=True)
+class InjectionTable:
+    """Per-bus arrays (per unit) and the records they were summed from."""
+
+    s_power_pu: NDArray[np.complex128]
+    s_current_pu: NDArray[np.complex128]
+    s_impedance_pu: NDArray[np.complex128]
+    bus_shunt_pu: NDArray[np.complex128]
+    records: list[InjectionRecord] = field(default_factory=list)
+    slack_bus: list[int] = field(default_factory=list)
+    slack_v_pu: list[complex] = field(default_factory=list)
+    slack_mrid: list[MRID] = field(default_factory=list)
+    internal_bus_of: list[int] = field(default_factory=list)
+    internal_z_pu: list[complex] = field(default_factory=list)
+    internal_bus_vb: list[float] = field(default_factory=list)
+    internal_mrid: list[MRID] = field(default_factory=list)
+
+
+def _note(findings: list[Finding], obj: CimObject, attribute: str, value: str, reason: str) -> None:
+    findings.append(make_finding(icodes.VALUE_ASSUMED, obj.location(attribute), ctx={"value": value, "reason": reason}))
+
+
+def _zip_shares(
+    network: Network, load: EnergyConsumer, findings: list[Finding]
+) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """(P, I, Z) shares of active and reactive power."""
+    lrc = network.of(LoadResponseCharacteristic).get(load.load_response) if load.load_response else None
+    if lrc is None:
+        return (1.0, 0.0, 0.0), (1.0, 0.0, 0.0)
+    if lrc.exponent_model:
+        shares = []
+        for exponent, name in ((lrc.p_voltage_exponent, "p"), (lrc.q_voltage_exponent, "q")):
+            e = exponent or 0.0
+            nearest = min((0, 1, 2), key=lambda k: abs(k - e))
+            if abs(nearest - e) > 1e-9:
+                _note(findings, lrc, f"{name}_voltage_exponent", f"{nearest}", f"exponent {e:g} mapped to the nearest ZIP term")
+            shares.append(tuple(1.0 if k == nearest else 0.0 for k in (0, 1, 2)))
+        return shares[0], shares[1]  # type: ignore[return-value]
+
+    def norm(p: float | None, i: float | None, z: float | None) -> tuple[float, float, float]:
+        vals = (p or 0.0, i or 0.0, z or 0.0)
+        total = sum(vals)
+        return (1.0, 0.0, 0.0) if total <= 0 else (vals[0] / total, vals[1] / total, vals[2] / total)
+
+    return (
+        norm(lrc.p_constant_power, lrc.p_constant_current, lrc.p_constant_impedance),
+        norm(lrc.q_constant_power, lrc.q_constant_current, lrc.q_constant_impedance),
+    )
+
+
+def _set_point(network: Network, topology: Topology, eq: CimObject, bus: int, vb: list[float], findings: list[Finding]) -> complex:
+    if isinstance(eq, EnergySource):
+        if eq.voltage_magnitude_kv:
+            return cmath.rect(eq.voltage_magnitude_kv / vb[bus], eq.voltage_angle_rad or 0.0)
+        if eq.nominal_voltage_kv:
+            _note(findings, eq, "voltage_magnitude_kv", f"{eq.nominal_voltage_kv:g} kV", "no voltageMagnitude: nominalVoltage")
+            return complex(eq.nominal_voltage_kv / vb[bus])
+    rc_id = getattr(eq, "regulating_control", None)
+    rc = network.of(RegulatingControl).get(rc_id) if rc_id else None
+    if (
+        rc is not None
+        and rc.target_value is not None
+        and rc.target_value > 0
+        and rc.mode in (None, "voltage")
+        and rc.enabled is not False
+        and getattr(eq, "control_enabled", None) is not False
+    ):
+        ref_bus = topology.bus_of_terminal.get(rc.terminal, bus) if rc.terminal else bus
+        return complex(rc.target_value / vb[ref_bus])
+    _note(findings, eq, "voltage_set_point", "1.0 pu", "no enabled voltage RegulatingControl: nominal voltage")
+    return 1.0 + 0j
+
+
+def _sv_flow(network: Network, terminal: MRID) -> tuple[float | None, float | None]:
+    for flow in network.of(SvPowerFlow).values():
+        if flow.terminal == terminal:
+            return flow.p_mw, flow.q_mvar
+    return None, None
+
+
+def collect_injections(
+    network: Network, topology: Topology, vb: list[float], s_base: float, findings: list[Finding]
+) -> InjectionTable:
+    """Sum every injection of the topology into per-bus arrays; sources become slacks."""
+    n = len(topology.buses)
+    table = InjectionTable(
+        s_power_pu=np.zeros(n, dtype=complex),
+        s_current_pu=np.zeros(n, dtype=complex),
+        s_impedance_pu=np.zeros(n, dtype=complex),
+        bus_shunt_pu=np.zeros(n, dtype=complex),
+    )
+    sources = {s.mrid for isl in topology.islands for s in isl.sources}
+    sv_flows: dict[MRID, tuple[float | None, float | None]] | None = None
+    for inj in topology.injections:
+        eq = network.get(inj.mrid)
+        bus = inj.bus
+        if inj.mrid in sources and eq is not None:
+            v = _set_point(network, topology, eq, bus, vb, findings)
+            z_pu = 0j
+            if isinstance(eq, EnergySource) and (eq.r_ohm or eq.x_ohm):
+                z_pu = complex(eq.r_ohm or 0.0, eq.x_ohm or 0.0) / (vb[bus] ** 2 / s_base)
+            if abs(z_pu) > 1e-12:
+                table.internal_bus_of.append(bus)
+                table.internal_z_pu.append(z_pu)
+                table.internal_bus_vb.append(vb[bus])
+                table.internal_mrid.append(inj.mrid)
+                bus = n + len(table.internal_bus_of) - 1
+            table.slack_bus.append(bus)
+            table.slack_v_pu.append(v)
+            table.slack_mrid.append(inj.mrid)
+            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, inj.bus, "slack", 0.0, 0.0))
+            continue
+        if isinstance(eq, EnergyConsumer):
+            p, q = eq.p_mw, eq.q_mvar
+            if p is None and q is None:
+                if sv_flows is None:
+                    sv_flows = {f.terminal: (f.p_mw, f.q_mvar) for f in network.of(SvPowerFlow).values() if f.terminal}
+                p, q = sv_flows.get(inj.terminal, (None, None))
+                if p is not None or q is not None:
+                    _note(findings, eq, "p_mw", f"{p or 0:g} MW, {q or 0:g} Mvar", "no p/q in SSH: the SV flow at its terminal")
+            if p is None and q is None:
+                _note(findings, eq, "p_mw", "0 MW, 0 Mvar", "no p/q anywhere in the inputs")
+            p, q = p or 0.0, q or 0.0
+            sp, sq = _zip_shares(network, eq, findings)
+            s = complex(p, 0.0) / s_base, complex(0.0, q) / s_base
+            table.s_power_pu[bus] += s[0] * sp[0] + s[1] * sq[0]
+            table.s_current_pu[bus] += s[0] * sp[1] + s[1] * sq[1]
+            table.s_impedance_pu[bus] += s[0] * sp[2] + s[1] * sq[2]
+            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "load", p, q, sp, sq))
+        elif isinstance(eq, (SynchronousMachine, PowerElectronicsConnection, ExternalNetworkInjection, EnergySource)):
+            p = getattr(eq, "p_mw", None)
+            q = getattr(eq, "q_mvar", None)
+            if p is None:
+                _note(findings, eq, "p_mw", "0 MW", "no active power in the inputs")
+            p, q = p or 0.0, q or 0.0
+            table.s_power_pu[bus] += complex(p, q) / s_base
+            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
+        elif isinstance(eq, LinearShuntCompensator):
+            sections = eq.sections if eq.sections is not None else eq.normal_sections
+            if sections is None:
+                sections = 0
+                _note(findings, eq, "sections", "0", "neither sections nor normalSections given")
+            y = complex(eq.g_per_section_s or 0.0, eq.b_per_section_s or 0.0) * sections
+            table.bus_shunt_pu[bus] += y * vb[bus] ** 2 / s_base
+            table.records.append(
+                InjectionRecord(inj.mrid, inj.cim_class, bus, "shunt", y.real * vb[bus] ** 2, -y.imag * vb[bus] ** 2)
+            )
+        elif inj.cim_class not in ("BusbarSection", "Junction", "Ground", "Connector", "FaultIndicator"):
+            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
+    return table

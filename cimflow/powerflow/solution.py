@@ -1,0 +1,216 @@
+"""A solved grid in CIM terms: per-bus voltages and per-branch flows under their CIM identifiers.
+
+Everything is in engineering units (kV, MW, Mvar, A) and the load sign convention: ``p_from_mw`` is
+the power flowing from the branch's from bus into the branch; a slack's ``p_mw`` is the power flowing
+from its bus into the source, negative while it supplies the grid (``p_inject_mw`` gives the
+generator sense).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from cimflow.ids import MRID
+from cimflow.model.network import Network
+from cimflow.powerflow.case import CaseBuild
+from cimflow.powerflow.result import PowerFlowResult
+from cimflow.topology.model import Topology
+
+
+@dataclass(frozen=True, slots=True)
+class BusResult:
+    """Voltage of one bus."""
+
+    index: int
+    id: MRID
+    name: str | None
+    topological_node: MRID | None
+    connectivity_nodes: tuple[MRID, ...]
+    island: int
+    energised: bool
+    v_base_kv: float
+    v_kv: float
+    v_pu: float
+    angle_deg: float
+    distance_km: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BranchResult:
+    """Flows of one branch (a line, a transformer, or one winding of a 3-winding transformer)."""
+
+    index: int
+    id: MRID
+    equipment: MRID
+    name: str | None
+    cim_class: str
+    kind: str
+    from_bus: MRID
+    to_bus: MRID
+    p_from_mw: float
+    q_from_mvar: float
+    p_to_mw: float
+    q_to_mvar: float
+    i_from_a: float
+    i_to_a: float
+    i_a: float
+    i_max_a: float | None
+    s_rated_mva: float | None
+    loading_pct: float | None
+    p_loss_mw: float
+
+
+@dataclass(frozen=True, slots=True)
+class SlackResult:
+    """Power of one source (slack)."""
+
+    id: MRID
+    name: str | None
+    cim_class: str
+    bus: MRID
+    p_mw: float
+    q_mvar: float
+
+    @property
+    def p_inject_mw(self) -> float:
+        """Active power the source injects into the grid (generator sense)."""
+        return -self.p_mw
+
+    @property
+    def q_inject_mvar(self) -> float:
+        """Reactive power the source injects into the grid (generator sense)."""
+        return -self.q_mvar
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Solution:
+    """The solved grid; ``buses`` and ``branches`` are ordered as in the topology and the case."""
+
+    converged: bool
+    solver: str
+    iterations: int
+    max_mismatch_mva: float
+    buses: tuple[BusResult, ...]
+    branches: tuple[BranchResult, ...]
+    slacks: tuple[SlackResult, ...]
+    losses_mw: float
+    losses_mvar: float
+    load_mw: float  # consumption of the loads at nominal voltage, as the file gives it
+    load_mvar: float
+    generation_mw: float  # generation of machines and inverters that are not slacks (generator sense)
+    generation_mvar: float
+
+    def bus(self, bus_id: str) -> BusResult | None:
+        """A bus result by bus id."""
+        return next((b for b in self.buses if b.id == bus_id), None)
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def make_solution(network: Network, topology: Topology, build: CaseBuild, result: PowerFlowResult) -> Solution:
+    """Map a power-flow result back to the CIM identifiers of buses, branches and sources."""
+    case, index = build.case, build.index
+    distance = np.full(len(topology.buses), np.nan)
+    for tree in topology.feeders:
+        distance[tree.order] = tree.distance_km
+    v_kv = result.v_kv
+    v_pu = result.v_pu
+    angle = np.degrees(result.v_angle_rad)
+    buses = []
+    for b in topology.buses:
+        k = b.index
+        buses.append(
+            BusResult(
+                index=k,
+                id=b.mrid,
+                name=b.name,
+                topological_node=b.topological_node,
+                connectivity_nodes=b.connectivity_nodes,
+                island=int(topology.island_of_bus[k]),
+                energised=bool(result.energised[k]),
+                v_base_kv=float(case.v_base_kv[k]),
+                v_kv=float(v_kv[k]),
+                v_pu=float(v_pu[k]),
+                angle_deg=float(angle[k]),
+                distance_km=_finite(float(distance[k])),
+            )
+        )
+    p_from, q_from, p_to, q_to = result.p_from_mw, result.q_from_mvar, result.p_to_mw, result.q_to_mvar
+    i_from, i_to = result.i_from_a, result.i_to_a
+    bus_id = [b.mrid for b in topology.buses] + [f"{m}#internal" for m in index.injections.internal_mrid]
+    branches = []
+    for k in range(case.n_branch):
+        ti = int(index.branch_topology_index[k])
+        top = topology.branches[ti] if ti >= 0 else None
+        equipment = index.branch_mrid[k]
+        branch_id = top.ends[0] if top is not None and top.kind.value == "transformer-winding" else equipment
+        obj = network.get(equipment)
+        i_a = max(float(i_from[k]), float(i_to[k]))
+        i_max = _finite(float(index.i_max_a[k]))
+        s_rated = _finite(float(index.s_rated_mva[k]))
+        loading = None
+        if s_rated:
+            s = max(math.hypot(p_from[k], q_from[k]), math.hypot(p_to[k], q_to[k]))
+            loading = 100.0 * s / s_rated
+        elif i_max:
+            loading = 100.0 * float(i_from[k]) / i_max
+        branches.append(
+            BranchResult(
+                index=k,
+                id=MRID(branch_id),
+                equipment=equipment,
+                name=obj.name if obj else None,
+                cim_class=top.cim_class if top else "EnergySource",
+                kind=index.branch_kind[k],
+                from_bus=MRID(bus_id[int(case.branch_from[k])]),
+                to_bus=MRID(bus_id[int(case.branch_to[k])]),
+                p_from_mw=float(p_from[k]),
+                q_from_mvar=float(q_from[k]),
+                p_to_mw=float(p_to[k]),
+                q_to_mvar=float(q_to[k]),
+                i_from_a=float(i_from[k]),
+                i_to_a=float(i_to[k]),
+                i_a=i_a,
+                i_max_a=i_max,
+                s_rated_mva=s_rated,
+                loading_pct=loading,
+                p_loss_mw=float(p_from[k] + p_to[k]),
+            )
+        )
+    slacks = []
+    for k, mrid in enumerate(index.slack_mrid):
+        obj = network.get(mrid)
+        bus = int(case.slack_bus[k])
+        slacks.append(
+            SlackResult(
+                id=mrid,
+                name=obj.name if obj else None,
+                cim_class=obj.cim_class if obj else "?",
+                bus=MRID(bus_id[bus]),
+                p_mw=float(result.p_slack_mw[k]),
+                q_mvar=float(result.q_slack_mvar[k]),
+            )
+        )
+    records = index.injections.records
+    load = [r for r in records if r.role == "load"]
+    gen = [r for r in records if r.role == "generation"]
+    return Solution(
+        converged=result.converged,
+        solver=result.solver,
+        iterations=result.n_iterations,
+        max_mismatch_mva=float(result.max_mismatch_pu * case.s_base_mva),
+        buses=tuple(buses),
+        branches=tuple(branches),
+        slacks=tuple(slacks),
+        losses_mw=float(result.p_loss_mw),
+        losses_mvar=float(result.q_loss_mvar),
+        load_mw=float(sum(r.p_mw for r in load)),
+        load_mvar=float(sum(r.q_mvar for r in load)),
+        generation_mw=float(-sum(r.p_mw for r in gen)),
+        generation_mvar=float(-sum(r.q_mvar for r in gen)),
+    )

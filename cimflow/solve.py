@@ -1,0 +1,123 @@
+"""The library face of ``cimflow solve``: validate, build the per-unit case, solve, check limits.
+
+::
+
+    import cimflow
+    result = cimflow.solve(["feeder_EQ.xml", "feeder_SSH.xml", "feeder_TP.xml"])
+    if result.converged:
+        for bus in result.solution.buses:
+            print(bus.id, bus.v_pu)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from cimflow.cim.source import SourceLimits
+from cimflow.config import Settings
+from cimflow.errors import ConfigError
+from cimflow.findings import Finding, Severity, Stage, sort_findings
+from cimflow.powerflow import PowerFlowResult, Solver, solve_case
+from cimflow.powerflow.case import CaseBuild, build_case
+from cimflow.powerflow.solution import Solution, make_solution
+from cimflow.rules.base import CheckContext
+from cimflow.rules.engine import run_stage
+from cimflow.rules.registry import selection
+from cimflow.validate import ValidationResult, validate
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    """How to solve: method, tolerance (pu) and iteration cap."""
+
+    solver: Solver = Solver.AUTO
+    tolerance: float = 1e-8
+    max_iter: int = 100
+
+    def __post_init__(self) -> None:
+        """Check the options (a bad value is the caller's fault: ConfigError)."""
+        try:
+            object.__setattr__(self, "solver", Solver(self.solver))
+        except ValueError as err:
+            raise ConfigError(f"solver={self.solver!r}, must be auto, fbs or nr") from err
+        if not (self.tolerance > 0):
+            raise ConfigError(f"tolerance={self.tolerance}, must be > 0")
+        if self.max_iter < 1:
+            raise ConfigError(f"max_iter={self.max_iter}, must be >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class SolveResult:
+    """Validation, the case, the raw result and the solution in CIM terms, with every finding.
+
+    Attributes:
+        validation: The validation that ran first (its network and topology are reused).
+        build: The per-unit case and its index (``None`` when the input could not be modelled).
+        result: The power-flow result in per unit (``None`` if no case).
+        solution: The result under CIM identifiers (``None`` if no case).
+        findings: Validation findings, the case's assumptions (CF051) and the post-solve checks (CF4xx).
+        timings_s: Seconds per stage (parse, build, topology, rules, case, solve, checks).
+    """
+
+    validation: ValidationResult
+    build: CaseBuild | None
+    result: PowerFlowResult | None
+    solution: Solution | None
+    findings: tuple[Finding, ...]
+    options: SolveOptions = field(default_factory=SolveOptions)
+    timings_s: Mapping[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def converged(self) -> bool:
+        """Whether a power flow ran and converged."""
+        return self.solution is not None and self.solution.converged
+
+    @property
+    def failed(self) -> bool:
+        """``cimflow solve`` exits 1: not converged, or an error finding."""
+        return not self.converged or any(f.severity >= Severity.ERROR for f in self.findings)
+
+
+def solve(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    settings: Settings | None = None,
+    options: SolveOptions | None = None,
+    limits: SourceLimits | None = None,
+) -> SolveResult:
+    """Validate the inputs, solve the power flow of every energised island and check the limits.
+
+    Never raises for bad data: an unreadable input or a grid that cannot be modelled gives a result
+    without solution and with the findings that say why.
+    """
+    st = settings or Settings()
+    opts = options or SolveOptions()
+    validation = validate(paths, settings=st, limits=limits)
+    timings = dict(validation.timings_s)
+    findings = list(validation.findings)
+    network, topology = validation.network, validation.topology
+    if network is None or topology is None or not topology.buses:
+        return SolveResult(validation, None, None, None, tuple(findings), opts, MappingProxyType(timings))
+    chosen = selection(st)
+    clock = time.perf_counter()
+    built = build_case(network, topology, s_base_mva=st.s_base_mva)
+    findings.extend(chosen.apply(built.findings))
+    timings["case"] = time.perf_counter() - clock
+    if built.value is None:
+        return SolveResult(validation, None, None, None, tuple(sort_findings(findings)), opts, MappingProxyType(timings))
+    clock = time.perf_counter()
+    result = solve_case(built.value.case, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter)
+    timings["solve"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    solution = make_solution(network, topology, built.value, result)
+    ctx = dataclasses.replace(CheckContext(network, topology, st), solution=solution)
+    findings.extend(chosen.apply(run_stage(Stage.SOLVE, ctx, selection=chosen)))
+    timings["checks"] = time.perf_counter() - clock
+    return SolveResult(
+        validation, built.value, result, solution, tuple(sort_findings(findings)), opts, MappingProxyType(timings)
+    )

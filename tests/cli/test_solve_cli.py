@@ -1,0 +1,136 @@
+"""`cimflow solve`: exit codes, annotated CIM that other tools read back, no overwrite, merged output."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import cimflow
+from cimflow.cli.app import app
+from cimflow.samples import write_synthetic_feeder
+from tests.conftest import SAMPLES
+
+runner = CliRunner()
+SAMPLE_DIR = SAMPLES / "simbench-lv-urban6"
+SAMPLE = [SAMPLE_DIR / f"simbench_lv_urban6_{p}.xml" for p in ("EQ", "SSH", "TP")]
+
+
+def test_solve_exit_zero_and_summary() -> None:
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "converged" in result.stdout
+    assert "0.9814" in result.stdout  # lowest voltage of the sample
+
+
+def test_unreadable_input_exits_two(tmp_path: Path) -> None:
+    bad = tmp_path / "x.xml"
+    bad.write_bytes(b"\x00\x01 not xml")
+    result = runner.invoke(app, ["solve", str(bad)])
+    assert result.exit_code == 2
+    assert "CF001" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_not_converged_exits_one(tmp_path: Path) -> None:
+    ssh = SAMPLE[1].read_text()
+    ssh = re.sub(r"<cim:EnergyConsumer.p>([0-9.]+)<", lambda m: f"<cim:EnergyConsumer.p>{float(m.group(1)) * 1000}<", ssh)
+    (tmp_path / "s_SSH.xml").write_text(ssh)
+    result = runner.invoke(app, ["solve", str(SAMPLE[0]), str(tmp_path / "s_SSH.xml"), str(SAMPLE[2]), "--max-iter", "20"])
+    assert result.exit_code == 1
+    assert "CF401" in result.stdout
+
+
+def test_bad_option_exits_two() -> None:
+    assert runner.invoke(app, ["solve", str(SAMPLE[0]), "--solver", "magic"]).exit_code == 2
+    assert runner.invoke(app, ["solve", str(SAMPLE[0]), "--tolerance", "-1"]).exit_code == 2
+
+
+def test_out_writes_inputs_unchanged_and_sv_read_back(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert "simbench_lv_urban6_cimflow_SV.xml" in names
+    for src in SAMPLE:
+        assert (out / src.name).read_bytes() == src.read_bytes()
+    # the SV we wrote, read back by cimflow, holds the solved voltages of every node
+    solved = cimflow.solve(SAMPLE)
+    assert solved.solution is not None
+    back = cimflow.load([*SAMPLE, out / "simbench_lv_urban6_cimflow_SV.xml"])
+    assert back.network is not None
+    sv = {v.topological_node: v.v_kv for v in back.network.sv_voltages.values()}
+    assert len(sv) == 59
+    for bus in solved.solution.buses:
+        assert sv[bus.topological_node] == pytest.approx(bus.v_kv, rel=1e-9)
+    # no error appears by adding our SV to the inputs
+    assert not [f for f in back.findings if f.severity >= cimflow.Severity.ERROR]
+
+
+def test_never_overwrites_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    keep = out / "simbench_lv_urban6_EQ.xml"
+    keep.write_text("user data")
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out)])
+    assert result.exit_code == 2
+    assert keep.read_text() == "user data"
+    assert runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out), "--force"]).exit_code == 0
+
+
+def test_node_breaker_input_gets_a_tp_profile(tmp_path: Path) -> None:
+    paths = write_synthetic_feeder(30, tmp_path / "in", seed=5, node_breaker=True)
+    no_tp = [p for p in paths if not p.name.endswith("_TP.xml")]
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["solve", *map(str, no_tp), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    tp = out / "synthetic_cimflow_TP.xml"
+    assert tp.is_file()
+    back = cimflow.load([*no_tp, tp, out / "synthetic_cimflow_SV.xml"])
+    assert back.network is not None
+    assert len(back.network.topological_nodes) == 30
+    assert len(back.network.sv_voltages) == 30
+    assert all(t.topological_node for t in back.network.terminals.values())
+
+
+def test_merged_writes_one_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out), "--merged"])
+    assert result.exit_code == 0, result.output
+    (merged,) = list(out.iterdir())
+    back = cimflow.load(merged)
+    assert back.network is not None
+    assert back.network.class_counts["ACLineSegment"] == 57
+    assert back.network.class_counts["SvVoltage"] == 59
+
+
+def test_pandapower_reads_the_result(tmp_path: Path) -> None:
+    from_cim = pytest.importorskip("pandapower.converter.cim.cim2pp.from_cim")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out)]).exit_code == 0
+    files = [str(out / p.name) for p in SAMPLE] + [str(out / "simbench_lv_urban6_cimflow_SV.xml")]
+    net = from_cim.from_cim(file_list=files)
+    assert len(net.bus) == 59
+    assert len(net.line) == 57
+
+
+def test_powsybl_reads_the_result(tmp_path: Path) -> None:
+    pp = pytest.importorskip("pypowsybl")
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out)]).exit_code == 0
+    archive = tmp_path / "solved.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in [*SAMPLE, out / "simbench_lv_urban6_cimflow_SV.xml"]:
+            zf.write(p if p.parent == out else out / p.name, p.name)
+    net = pp.network.load(str(archive))
+    buses = net.get_buses()
+    solved = cimflow.solve(SAMPLE)
+    assert solved.solution is not None
+    lowest = min(b.v_kv for b in solved.solution.buses)
+    # PowSyBl imports the SV voltages as the initial state of its buses
+    assert buses["v_mag"].min() == pytest.approx(lowest, rel=1e-6)

@@ -1,0 +1,53 @@
+"""Load CIM files and solve them through the same stages `cimflow solve` uses (for reference tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import cimflow
+from cimflow.model.network import Network
+from cimflow.powerflow import PowerFlowResult, solve_case
+from cimflow.powerflow.case import CaseBuild, build_case
+from cimflow.topology import Topology, build_topology
+
+
+@dataclass(frozen=True)
+class Solved:
+    network: Network
+    topology: Topology
+    build: CaseBuild
+    result: PowerFlowResult
+
+    def v_pu_of_tn(self) -> dict[str, float]:
+        """Voltage magnitude (pu of the bus base) by TopologicalNode mRID."""
+        return {b.topological_node: float(self.result.v_pu[b.index]) for b in self.topology.buses if b.topological_node}
+
+    def angle_deg_of_tn(self) -> dict[str, float]:
+        """Voltage angle in degrees by TopologicalNode mRID."""
+        ang = np.degrees(self.result.v_angle_rad)
+        return {b.topological_node: float(ang[b.index]) for b in self.topology.buses if b.topological_node}
+
+
+def solve_files(paths: Sequence[Path | str], *, solver: str = "auto", tolerance: float = 1e-10) -> Solved:
+    """Read, build, topology, case, solve."""
+    loaded = cimflow.load(list(paths))
+    assert loaded.network is not None, loaded.findings
+    topology = build_topology(loaded.network).value
+    assert topology is not None
+    build = build_case(loaded.network, topology).value
+    assert build is not None
+    result = solve_case(build.case, solver=solver, tolerance=tolerance)
+    return Solved(loaded.network, topology, build, result)
+
+
+def sv_reference(network: Network) -> dict[str, tuple[float, float]]:
+    """(v_kv, angle_deg) of every SvVoltage in the inputs, by TopologicalNode."""
+    return {
+        v.topological_node: (v.v_kv, v.angle_deg)
+        for v in network.sv_voltages.values()
+        if v.topological_node and v.v_kv is not None and v.angle_deg is not None
+    }
