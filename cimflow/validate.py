@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from cimflow import catalog
 from cimflow.cim.build import build_network
 from cimflow.cim.ingest import ingest
 from cimflow.cim.source import SourceLimits
@@ -64,9 +65,10 @@ class ValidationResult:
         return self.network is not None
 
     def report(self, *, fail_on: str | None = None) -> ValidationReport:
-        """The report the renderers take (rules limited to the selected codes)."""
+        """The report the renderers take: rules limited to the selected codes that validation runs (no CF4xx)."""
+        codes = {c for c in self.selected if (m := catalog.BY_CODE.get(c)) is not None and m.stage is not Stage.SOLVE}
         return make_report(
-            self.inputs, self.findings, self.summary, codes=self.selected, fail_on=fail_on or self.settings.fail_on
+            self.inputs, self.findings, self.summary, codes=codes, fail_on=fail_on or self.settings.fail_on
         )
 
     def failed(self, fail_on: str | None = None) -> bool:

@@ -33,7 +33,8 @@ def _codes(stdout: str) -> set[str]:
 def test_clean_input_exits_zero() -> None:
     result = runner.invoke(app, ["validate", OK])
     assert result.exit_code == 0, result.output
-    assert "findings" in result.stdout and "radial" in result.stdout
+    assert "findings" in result.stdout
+    assert "radial" in result.stdout
 
 
 def test_errors_exit_one_and_text_starts_with_file_line() -> None:
@@ -86,7 +87,9 @@ def test_unreadable_input_exits_two_with_one_line() -> None:
     result = runner.invoke(app, ["validate", str(RULES / "cf001_truncated.xml")])
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "CF001" in lines[0] and "cf001_truncated.xml:" in lines[0]
+    assert len(lines) == 1
+    assert "CF001" in lines[0]
+    assert "cf001_truncated.xml:" in lines[0]
     assert result.stdout == ""
 
 
@@ -110,7 +113,8 @@ def test_output_file(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["summary"]["errors"] == 1
     text = tmp_path / "report.txt"
     runner.invoke(app, ["validate", BAD, "--output", str(text)])
-    assert "CF201" in text.read_text() and "\x1b[" not in text.read_text()
+    assert "CF201" in text.read_text()
+    assert "\x1b[" not in text.read_text()
 
 
 def test_output_to_a_folder_that_does_not_exist(tmp_path: Path) -> None:
@@ -181,4 +185,5 @@ def test_rules_json_and_unknown() -> None:
     one = json.loads(runner.invoke(app, ["rules", "CF303", "-f", "json"]).stdout)
     assert one["name"] == "meshed-network"
     result = runner.invoke(app, ["rules", "CF999"])
-    assert result.exit_code == 2 and "unknown rule" in result.stderr
+    assert result.exit_code == 2
+    assert "unknown rule" in result.stderr

@@ -1,4 +1,4 @@
-"""Rule cases as data: each tests/rules/cases/CODE.toml names a passing and a failing input and the expected findings."""
+"""Rule cases as data: each tests/rules/cases/CODE.toml names passing and failing inputs and the expected findings."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def test_rule_case(code: str, kind: str, case: dict[str, Any]) -> None:
     assert got == expected, [f.message for f in result.findings]
     for f in result.findings:
         template = catalog.BY_CODE[f.code].template
-        assert f.message and (f.message != template or "{" not in template), f"unfilled template: {f.message}"
+        assert f.message
+        assert f.message != template or "{" not in template, f"unfilled template: {f.message}"
         if f.location.mrid:
             assert f.location.file, f"{f.code} {f.location.mrid} has no file"
 

@@ -16,7 +16,8 @@ def test_defaults() -> None:
     assert s.fail_on == "error"
     assert s.ratedu_tolerance_pct == 10
     assert (s.v_min_pu, s.v_max_pu) == (0.9, 1.1)
-    assert s.select == () and s.ignore == ()
+    assert s.select == ()
+    assert s.ignore == ()
 
 
 def test_frozen_and_forbids_extra() -> None:
