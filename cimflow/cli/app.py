@@ -8,6 +8,7 @@ import typer
 
 from cimflow import __version__
 from cimflow.cli import convert, info, rules, solve, validate
+from cimflow.cli import connect, hosting
 from cimflow.cli.console import fail
 
 app = typer.Typer(
@@ -38,6 +39,8 @@ convert.register(app)
 validate.register(app)
 rules.register(app)
 solve.register(app)
+hosting.register(app)
+connect.register(app)
 
 
 def main() -> None:
