@@ -13,9 +13,10 @@ COPY pyproject.toml README.md LICENSE ./
 COPY cimflow ./cimflow
 COPY samples ./samples
 RUN python3 -m pip install -e . \
-    && useradd --create-home --uid 10001 cimflow
+    && useradd --create-home --uid 10001 cimflow \
+    && chown cimflow /opt/cimflow
 USER cimflow
 
 # The README's main job on the bundled sample; pass your own command and paths to override it.
 ENTRYPOINT []
-CMD ["sh", "-c", "cimflow info samples/simbench-lv-urban6 && cimflow validate samples/simbench-lv-urban6"]
+CMD ["sh", "-c", "cimflow validate samples/simbench-lv-urban6 && cimflow solve samples/simbench-lv-urban6 --report --out cimflow-out --force"]
