@@ -29,6 +29,8 @@ from cimflow.errors import ConfigError
 
 SeverityLabel = Literal["error", "warning", "info"]
 FailOn = Literal["error", "warning", "info", "never"]
+# the values of cimflow.apps.volt_var.ControlMode (config sits below apps and cannot import it)
+ControlLabel = Literal["none", "fixed-cosphi", "cosphi-p", "qu", "ieee1547-a", "ieee1547-b", "fuzzy"]
 
 CONFIG_FILE = "cimflow.toml"
 PYPROJECT_FILE = "pyproject.toml"
@@ -66,6 +68,10 @@ class Settings(BaseModel):
         v_max_pu: Highest acceptable voltage after a solve (EN 50160: 1.1).
         loading_max_pct: Highest acceptable branch loading after a solve.
         s_base_mva: Power base of the per-unit system.
+        control: Volt-VAR control of the inverters in ``cimflow solve`` (``none``, ``fixed-cosphi``,
+            ``cosphi-p``, ``qu``, ``ieee1547-a``, ``ieee1547-b``, ``fuzzy``); ``--control`` overrides it.
+        control_config: TOML file with the control curves, limits and loop settings
+            (``--control-config`` overrides it; relative to the working directory).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -89,6 +95,8 @@ class Settings(BaseModel):
     v_max_pu: float = Field(default=1.1, gt=0)
     loading_max_pct: float = Field(default=100.0, gt=0)
     s_base_mva: float = Field(default=1.0, gt=0)
+    control: ControlLabel = "none"
+    control_config: str | None = None
 
     @field_validator("select", "ignore", mode="before")
     @classmethod
@@ -112,7 +120,7 @@ class Settings(BaseModel):
             return {_normalise_selector(str(k)): str(v).strip().lower() for k, v in value.items()}
         return value
 
-    @field_validator("fail_on", mode="before")
+    @field_validator("fail_on", "control", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

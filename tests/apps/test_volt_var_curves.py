@@ -187,3 +187,14 @@ def test_control_config_is_frozen() -> None:
     cfg = ControlConfig()
     with pytest.raises(ValidationError):
         cfg.damping = 0.1  # type: ignore[misc]
+
+
+def test_settings_accept_exactly_the_control_modes() -> None:
+    from typing import get_args
+
+    from cimflow.config import ControlLabel, make_settings
+
+    assert set(get_args(ControlLabel)) == {m.value for m in ControlMode}
+    assert make_settings({"control": "IEEE1547-B", "control-config": "vv.toml"}).control == "ieee1547-b"
+    with pytest.raises(ConfigError, match="control"):
+        make_settings({"control": "volt-watt"})
