@@ -17,7 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
+from cimflow.apps.control_report import ControlRun, run_control
+from cimflow.apps.volt_var import ControlConfig, ControlMode
+from cimflow.cim._gc import gc_paused
 from cimflow.cim.source import SourceLimits
 from cimflow.config import Settings
 from cimflow.errors import ConfigError
@@ -33,11 +37,17 @@ from cimflow.validate import ValidationResult, validate
 
 @dataclass(frozen=True, slots=True)
 class SolveOptions:
-    """How to solve: method, tolerance (pu) and iteration cap."""
+    """How to solve: method, tolerance (pu), iteration cap and Volt-VAR control.
+
+    ``control=None`` takes ``Settings.control`` (default ``none``); ``control_config=None`` reads
+    ``Settings.control_config`` if set, else uses the defaults of :class:`ControlConfig`.
+    """
 
     solver: Solver = Solver.AUTO
     tolerance: float = 1e-8
     max_iter: int = 100
+    control: ControlMode | None = None
+    control_config: ControlConfig | None = None
 
     def __post_init__(self) -> None:
         """Check the options (a bad value is the caller's fault: ConfigError)."""
@@ -49,6 +59,12 @@ class SolveOptions:
             raise ConfigError(f"tolerance={self.tolerance}, must be > 0")
         if self.max_iter < 1:
             raise ConfigError(f"max_iter={self.max_iter}, must be >= 1")
+        if self.control is not None:
+            try:
+                object.__setattr__(self, "control", ControlMode(self.control))
+            except ValueError as err:
+                known = [m.value for m in ControlMode]
+                raise ConfigError(f"control={self.control!r}, must be one of {known}") from err
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +77,9 @@ class SolveResult:
         result: The power-flow result in per unit (``None`` if no case).
         solution: The result under CIM identifiers (``None`` if no case).
         findings: Validation findings, the case's assumptions (CF051) and the post-solve checks (CF4xx).
-        timings_s: Seconds per stage (parse, build, topology, rules, case, solve, checks).
+        timings_s: Seconds per stage (parse, build, topology, rules, case, solve, control, checks).
+        control: The Volt-VAR run when a control mode was on (``result`` and ``solution`` are then
+            the controlled state; ``control.uncontrolled`` the file's).
     """
 
     validation: ValidationResult
@@ -71,6 +89,18 @@ class SolveResult:
     findings: tuple[Finding, ...]
     options: SolveOptions = field(default_factory=SolveOptions)
     timings_s: Mapping[str, float] = field(default_factory=dict, compare=False)
+    control: ControlRun | None = None
+
+    @property
+    def uncontrolled(self) -> PowerFlowResult | None:
+        """The power flow with the reactive power the file gives (the same as ``result`` without control)."""
+        return self.control.uncontrolled if self.control is not None else self.result
+
+    def control_sections(self) -> dict[str, Any] | None:
+        """The report's ``inverters`` and ``control`` (``None`` without control or solution)."""
+        if self.control is None or self.solution is None:
+            return None
+        return self.control.sections([b.id for b in self.solution.buses])
 
     @property
     def converged(self) -> bool:
@@ -95,8 +125,13 @@ def solve(
     Never raises for bad data: an unreadable input or a grid that cannot be modelled gives a result
     without solution and with the findings that say why.
     """
-    st = settings or Settings()
-    opts = options or SolveOptions()
+    with gc_paused():  # millions of acyclic objects: the cyclic collector would only cost time
+        return _solve(paths, settings or Settings(), options or SolveOptions(), limits)
+
+
+def _solve(
+    paths: str | Path | Iterable[str | Path], st: Settings, opts: SolveOptions, limits: SourceLimits | None
+) -> SolveResult:
     validation = validate(paths, settings=st, limits=limits)
     timings = dict(validation.timings_s)
     findings = list(validation.findings)
@@ -113,11 +148,26 @@ def solve(
     clock = time.perf_counter()
     result = solve_case(built.value.case, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter)
     timings["solve"] = time.perf_counter() - clock
+    control: ControlRun | None = None
+    mode = opts.control if opts.control is not None else ControlMode(st.control)
+    if mode is not ControlMode.NONE:
+        clock = time.perf_counter()
+        cfg = opts.control_config
+        if cfg is None:
+            cfg = ControlConfig.from_toml(st.control_config) if st.control_config else ControlConfig()
+        ran = run_control(network, built.value, result, mode, cfg, solver=opts.solver, tolerance=opts.tolerance,
+                          max_iter=opts.max_iter)  # fmt: skip
+        findings.extend(chosen.apply(ran.findings))
+        control = ran.value
+        if control is not None:
+            result = control.controlled.result
+        timings["control"] = time.perf_counter() - clock
     clock = time.perf_counter()
     solution = make_solution(network, topology, built.value, result)
     ctx = dataclasses.replace(CheckContext(network, topology, st), solution=solution)
     findings.extend(chosen.apply(run_stage(Stage.SOLVE, ctx, selection=chosen)))
     timings["checks"] = time.perf_counter() - clock
     return SolveResult(
-        validation, built.value, result, solution, tuple(sort_findings(findings)), opts, MappingProxyType(timings)
-    )
+        validation, built.value, result, solution, tuple(sort_findings(findings)), opts, MappingProxyType(timings),
+        control=control,
+    )  # fmt: skip

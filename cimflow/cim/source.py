@@ -27,10 +27,12 @@ _CHUNK = 1 << 20
 class SourceLimits:
     """Safety limits for reading inputs."""
 
-    max_member_bytes: int = 2 << 30  # 2 GiB inflated per zip member
-    max_archive_bytes: int = 8 << 30  # 8 GiB inflated per top-level archive
+    max_member_bytes: int = 2 << 30  # 2 GiB inflated per zip member (a 100k-bus EQ is about 0.35 GiB)
+    max_archive_bytes: int = 4 << 30  # 4 GiB inflated per top-level archive
     max_zip_depth: int = 3
     max_members: int = 100_000
+    max_ratio: float = 200.0  # inflated / compressed bytes of a member; CIM XML compresses 10-30:1
+    ratio_floor_bytes: int = 16 << 20  # members smaller than this inflated are never refused for their ratio
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,9 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: SourceLimit
     cap = min(limits.max_member_bytes, budget.left)
     if info.file_size > cap:
         raise zipfile.BadZipFile(f"member {info.filename} declares {info.file_size} bytes, over the limit of {cap}")
+    # the ratio limit holds whatever the header claims: checked against the bytes actually inflated
+    ratio_cap = max(limits.ratio_floor_bytes, int(limits.max_ratio * max(info.compress_size, 1)))
+    cap = min(cap, ratio_cap)
     out = io.BytesIO()
     with zf.open(info) as stream:
         while True:
@@ -65,7 +70,10 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: SourceLimit
                 break
             out.write(chunk)
             if out.tell() > cap:
-                raise zipfile.BadZipFile(f"member {info.filename} inflates past the limit of {cap} bytes")
+                raise zipfile.BadZipFile(
+                    f"member {info.filename} inflates past {cap} bytes "
+                    f"(limits: {limits.max_member_bytes} bytes, {limits.max_ratio:g}:1 compression)"
+                )
     budget.left -= out.tell()
     return out.getvalue()
 
