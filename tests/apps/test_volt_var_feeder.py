@@ -214,3 +214,31 @@ def test_run_control_reuses_the_uncontrolled_solve(feeder: SolveResult, inverter
     sections = run.sections(ids)
     assert len(sections["inverters"]) == len(inverters)
     assert sections["control"]["without"]["v_max_pu"] == pytest.approx(float(feeder.result.v_pu.max()))
+
+
+def test_solve_runs_the_control_inside_the_pipeline(tmp_path: Path) -> None:
+    from cimflow.config import Settings
+    from cimflow.errors import ConfigError
+    from cimflow.solve import SolveOptions
+
+    paths = _write(tmp_path / "in", synthetic_feeder(120, version="3.0", pv_share=1.0))
+    plain = solve(paths)
+    assert plain.control is None and plain.uncontrolled is plain.result and plain.control_sections() is None
+    run = solve(paths, options=SolveOptions(control=ControlMode.IEEE1547_B))
+    assert run.control is not None and run.result is run.control.controlled.result
+    assert run.control.controlled.iterations >= 1 and run.converged
+    assert run.uncontrolled is run.control.uncontrolled
+    assert run.uncontrolled is not None and plain.result is not None
+    assert np.array_equal(run.uncontrolled.v_pu, plain.result.v_pu)
+    assert run.solution is not None
+    assert max(b.v_pu for b in run.solution.buses) < max(b.v_pu for b in plain.solution.buses)  # type: ignore[union-attr]
+    assert "control" in run.timings_s
+    sections = run.control_sections()
+    assert sections is not None and sections["control"]["mode"] == "ieee1547-b"
+    # the [tool.cimflow] keys: control and a control configuration file
+    cfg = tmp_path / "vv.toml"
+    cfg.write_text("[ieee1547_b]\npoints = [[0.9, 10.0], [1.1, -10.0]]\n", encoding="utf-8")
+    by_settings = solve(paths, settings=Settings(control="ieee1547-b", control_config=str(cfg)))
+    assert by_settings.control is not None and by_settings.control.config.ieee1547_b.points[0] == (0.9, 10.0)
+    with pytest.raises(ConfigError, match="control"):
+        SolveOptions(control="volt-watt")  # type: ignore[arg-type]
