@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cimflow.apps.volt_var import ControlConfig, ControlMode
 from cimflow.cim import namespaces as ns
 from cimflow.cim.rdf import parse_document
 from cimflow.cim.source import Document
@@ -118,6 +119,14 @@ def _print_summary(result: SolveResult) -> None:
         for s in sol.slacks:
             table.add_row("source", f"{s.name or s.id}: {s.p_inject_mw:.6g} MW, {s.q_inject_mvar:.6g} Mvar supplied")
         table.add_row("losses", f"{sol.losses_mw:.6g} MW, {sol.losses_mvar:.6g} Mvar")
+        if result.control is not None:
+            c, before = result.control.controlled, result.control.uncontrolled
+            state = "settled" if c.converged else "NOT settled (CF410)"
+            table.add_row(
+                "Volt-VAR control",
+                f"{c.mode} on {len(c.modes)} inverters, {state} after {c.iterations} iterations; highest voltage "
+                f"{before.v_pu.max():.4f} pu without control",
+            )
         loaded = [b for b in sol.branches if b.loading_pct is not None]
         if loaded:
             top = max(loaded, key=lambda b: b.loading_pct or 0.0)
@@ -159,6 +168,13 @@ def solve_command(
     ),
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings (limits, s_base_mva, ...).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist in --out.")] = False,
+    control: Annotated[
+        ControlMode | None,
+        typer.Option("--control", help="Volt-VAR control of the inverters (default: `control` in the config, else none)."),
+    ] = None,
+    control_config: Annotated[
+        Path | None, typer.Option("--control-config", help="TOML file with the control curves, limits and loop settings.")
+    ] = None,
 ) -> None:
     """Solve the power flow (FBS on radial feeders, Newton-Raphson where meshed) and check the limits.
 
@@ -167,7 +183,11 @@ def solve_command(
     """
     try:
         settings = load_settings(config)
-        options = SolveOptions(solver=solver, tolerance=tolerance, max_iter=max_iter)
+        config_file = control_config or (Path(settings.control_config) if settings.control_config else None)
+        options = SolveOptions(
+            solver=solver, tolerance=tolerance, max_iter=max_iter, control=control,
+            control_config=ControlConfig.from_toml(config_file) if config_file is not None else None,
+        )  # fmt: skip
     except ConfigError as err:
         fail(str(err))
         raise typer.Exit(2) from err
