@@ -123,8 +123,9 @@ class Branch:
         to_bus: Bus of terminal sequence 2 (end 2; the star bus for a winding of a star).
         from_terminal: Terminal at ``from_bus``.
         to_terminal: Terminal at ``to_bus`` (``None`` at a star bus).
-        ends: Transformer ends the branch stands for: (end 1, end 2) for a two-winding transformer,
-            the one winding for a star branch, empty for other equipment.
+        ends: Transformer ends the branch stands for: (end 1, end 2) for a two-winding transformer (the
+            from side's ends first; a centre-tapped secondary puts two ends on the to side), the winding
+            (one end, or one per phase for CIM100 tanks) of a star branch, empty for other equipment.
     """
 
     index: int
@@ -289,6 +290,11 @@ class MappingDifference:
 @dataclass(frozen=True, slots=True, eq=False)
 class Topology:
     """The result of :func:`cimflow.topology.build_topology`; immutable, arrays read-only.
+
+    Mappings are for lookups; their iteration order carries no meaning. Modelling choices: a transformer
+    with windings on three or more nodes is a star (an internal bus, ``Bus.star_of``); parallel branches
+    and a branch from a bus to itself are loops; equipment with ``inService=false`` is left out
+    (``detached``); EquivalentInjections are injections, never sources (see ``cimflow.topology.islands``).
 
     Attributes:
         node_model: How the input describes connectivity.

@@ -30,6 +30,8 @@ def test_node_breaker_joins_nodes_across_closed_switches(case: Case) -> None:
     assert topo.buses[0].name == "busbar"
     assert dict(topo.bus_of_closed_switch) == {"brk1": 0, "lbs1": 1}
     assert topo.bus_of_node["cn2"] == 0
+    assert topo.bus("cn2") is topo.buses[0]
+    assert topo.bus("nowhere") is None
     assert topo.bus_of_terminal["line1_t1"] == 0
 
 
@@ -180,3 +182,10 @@ def test_result_is_read_only(case: Case, files: tuple[str, ...]) -> None:
         topo.bus_of_terminal["x"] = 0  # type: ignore[index]
     with pytest.raises(AttributeError):
         topo.buses = ()  # type: ignore[misc]
+
+
+def test_public_names_are_sorted_and_importable() -> None:
+    import cimflow.topology as package
+
+    assert list(package.__all__) == sorted(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
