@@ -103,7 +103,7 @@ def load_study(paths: list[Path], config: Path | None, make: dict[str, object]) 
 def resolve_buses(study: HostingStudy, ids: list[str]) -> list[int]:
     """Bus indices of the ids given; an unknown id is a usage error (exit 2, one line)."""
     out = []
-    for text in ids:
+    for text in (part for item in ids for part in item.split(",") if part.strip()):
         index = study.find_bus(text)
         if index is None:
             fail(f"--bus {text}: no such bus (use a bus id of the solve report, a ConnectivityNode or TopologicalNode)")
@@ -167,7 +167,9 @@ def _print_table(result: HostingResult) -> None:
 def hosting_command(
     paths: Annotated[list[Path], typer.Argument(help="CIM files, folders or zip archives (EQ, SSH, TP, ...).")],
     kind: Annotated[HostingKind, typer.Option("--kind", help="What is added: pv (generation), ev or load.")],
-    bus: Annotated[list[str] | None, typer.Option("--bus", help="Bus id (repeatable); default: every bus.")] = None,
+    bus: Annotated[
+        list[str] | None, typer.Option("--bus", help="Bus id (repeatable, or comma-separated); default: every bus.")
+    ] = None,
     all_buses: Annotated[bool, typer.Option("--all", help="Every bus (the default without --bus).")] = False,
     pf: Annotated[float, typer.Option("--pf", help="Power factor; PV absorbs, EV and load draw Q.")] = 1.0,
     criteria: Annotated[str | None, typer.Option("--criteria", help="band,rise,lines,transformers,reverse.")] = None,

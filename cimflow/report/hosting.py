@@ -104,8 +104,9 @@ def tree_parents(topology: Topology) -> tuple[np.ndarray, np.ndarray, np.ndarray
 def bus_coordinates(network: Network, topology: Topology) -> dict[int, tuple[float, float]]:
     """Bus positions from the GL profile: a single-terminal equipment's Location, else a line's end points.
 
-    A line's first PositionPoint places its from bus and its last one its to bus. The first position
-    found for a bus wins.
+    A Location is found from either side (CGMES ``Location.PowerSystemResources``, CIM100
+    ``PowerSystemResource.Location``). A branch's first PositionPoint places its from bus and its
+    last one its to bus. The first position found for a bus wins. O(N).
     """
     from cimflow.model.core import Location, PositionPoint
 
@@ -115,20 +116,23 @@ def bus_coordinates(network: Network, topology: Topology) -> dict[int, tuple[flo
             points.setdefault(p.location_ref, []).append((p.sequence_number or 0, p.x, p.y))
     if not points:
         return {}
-    branch_of = {b.mrid: b for b in topology.branches}
-    found: dict[int, tuple[float, float]] = {}
+    location_of: dict[str, str] = {}
     for loc in network.of(Location).values():
-        seq = sorted(points.get(loc.mrid, ()))
-        if not seq or loc.resource is None:
-            continue
-        bus = topology.bus_of_equipment.get(loc.resource)
-        if bus is not None:
-            found.setdefault(bus, (seq[0][1], seq[0][2]))
-            continue
-        branch = branch_of.get(loc.resource)
-        if branch is not None:
-            found.setdefault(branch.from_bus, (seq[0][1], seq[0][2]))
-            found.setdefault(branch.to_bus, (seq[-1][1], seq[-1][2]))
+        if loc.resource is not None:
+            location_of.setdefault(loc.resource, loc.mrid)
+    found: dict[int, tuple[float, float]] = {}
+
+    def place(mrid: str, ends: tuple[int, ...]) -> None:
+        loc = location_of.get(mrid) or getattr(network.get(mrid), "location_ref", None)
+        seq = sorted(points.get(loc, ())) if loc else []
+        if seq:
+            found.setdefault(ends[0], (seq[0][1], seq[0][2]))
+            found.setdefault(ends[-1], (seq[-1][1], seq[-1][2]))
+
+    for inj in topology.injections:
+        place(inj.mrid, (inj.bus,))
+    for br in topology.branches:
+        place(br.mrid, (br.from_bus, br.to_bus))
     return found
 
 
@@ -308,17 +312,32 @@ def kw_text(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
+def study_sentence(study: Mapping[str, Any]) -> str:
+    """The study's options as one plain-text sentence (only the limits of the active criteria)."""
+    crit = study["criteria"]
+    parts = [f"Adding {study['kind'].upper()} at power factor {fmt(study['pf'])}", f"criteria {', '.join(crit)}"]
+    if "band" in crit:
+        parts.append(f"band {fmt(study['v_min_pu'])}-{fmt(study['v_max_pu'])} pu")
+    if "rise" in crit:
+        parts.append(
+            f"rise {fmt(100 * study['rise_max_pu'])} % at LV, {fmt(100 * study['rise_max_mv_pu'])} % at MV buses"
+        )
+    if "lines" in crit or "transformers" in crit:
+        parts.append(f"loading {fmt(study['loading_max_pct'])} %")
+    parts.append(f"base case with the file's loads x {fmt(study['load_scale'])}")
+    parts.append(f"searched up to {fmt(study['max_kw'])} kW to ±{fmt(study['tolerance_kw'])} kW")
+    if study["control"]:
+        parts.append(f"Volt-VAR control {study['control']}")
+    return "; ".join(parts) + "."
+
+
 def render_hosting_markdown(document: Mapping[str, Any]) -> str:
     """A planner's summary: the study, the capacity distribution and the most constrained buses."""
     s, st = document["summary"], document["study"]
     lines = [
         f"# Hosting capacity: {st['kind'].upper()}",
         "",
-        f"Criteria: {', '.join(st['criteria'])}; band {st['v_min_pu']}-{st['v_max_pu']} pu, rise "
-        f"{fmt(100 * st['rise_max_pu'])} % LV / {fmt(100 * st['rise_max_mv_pu'])} % MV, loading "
-        f"{fmt(st['loading_max_pct'])} %; base case loads x {fmt(st['load_scale'])}; power factor {fmt(st['pf'])}; "
-        f"search up to {fmt(st['max_kw'])} kW to ±{fmt(st['tolerance_kw'])} kW"
-        + (f"; Volt-VAR control `{st['control']}`." if st["control"] else "."),
+        _cell(study_sentence(st)),
         "",
         f"- buses: {s['buses']} ({s['energised']} energised, {s['with_capacity']} with a capacity)",
         f"- capacity: min {kw_text(s['min_capacity_kw'])} kW, median {kw_text(s['median_capacity_kw'])} kW, "

@@ -1,8 +1,9 @@
 """HTML rendering of a hosting-capacity study: the feeder coloured by capacity, a histogram and the table.
 
 One self-contained page (inline CSS and SVG, no scripts). The feeder is drawn on its GL coordinates
-when the document says ``layout: coordinates``, else as a tree: distance from the source (km, or
-depth when lengths are unknown) across, leaves stacked down, each bus under the span of its subtree.
+when the document says ``layout: coordinates``, else as a tree: depth (branches from the source)
+across, leaves stacked down, each bus in the middle of its subtree. Colours are equal-count classes
+of the capacities below ``max_kw``; buses where every criterion holds up to ``max_kw`` have their own.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 
 from cimflow.report import svg
 from cimflow.report.hosting import kw_text as _kw
+from cimflow.report.hosting import study_sentence
 
 # viridis, sampled: colour-blind safe and readable in grey; low capacity dark
-SCALE = ("#440154", "#414487", "#2a788e", "#22a884", "#7ad151", "#fde725")
+SCALE = ("#440154", "#414487", "#2a788e", "#22a884", "#7ad151")
+UNLIMITED = "#fde725"  # every criterion holds up to max_kw
 NO_CAPACITY = "#9e9e9e"
 MAX_TABLE_ROWS = 300
 MAX_DOTS = 20000
@@ -42,18 +45,26 @@ def _e(value: object) -> str:
     return "" if value is None else escape(str(value))
 
 
+def _limited(document: dict[str, Any]) -> list[float]:
+    """Capacities of the buses a criterion limits within the search range."""
+    return [r["capacity_kw"] for r in document["buses"] if r["capacity_kw"] is not None and r["binding"] != "max-kw"]
+
+
 def _bins(document: dict[str, Any]) -> list[float]:
-    """Upper edges of the colour classes: equal-count classes of the capacities (at most ``len(SCALE)``)."""
-    caps = sorted(r["capacity_kw"] for r in document["buses"] if r["capacity_kw"] is not None)
+    """Upper edges of the colour classes: equal-count classes of the limited capacities (at most ``len(SCALE)``)."""
+    caps = sorted(_limited(document))
     if not caps:
         return []
     n = len(caps)
     return sorted({caps[min(n - 1, math.ceil(n * (k + 1) / len(SCALE)) - 1)] for k in range(len(SCALE))})
 
 
-def _colour(cap: float | None, edges: list[float]) -> str:
+def _colour(record: dict[str, Any], edges: list[float]) -> str:
+    cap = record["capacity_kw"]
     if cap is None:
         return NO_CAPACITY
+    if record["binding"] == "max-kw" or not edges:
+        return UNLIMITED
     for k, edge in enumerate(edges):
         if cap <= edge:
             return SCALE[k]
@@ -61,7 +72,7 @@ def _colour(cap: float | None, edges: list[float]) -> str:
 
 
 def _tree_layout(buses: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
-    """(x, y) per bus: x the distance (or depth), y the mean of its subtree's leaf rows. O(N), no recursion."""
+    """(x, y) per bus: x its depth, y the middle of its subtree's leaf rows. O(N), no recursion."""
     by_id = {b["bus"]: b for b in buses if b["energised"]}
     children: dict[str, list[str]] = {}
     roots = []
@@ -70,8 +81,6 @@ def _tree_layout(buses: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
             children.setdefault(b["parent"], []).append(bid)
         else:
             roots.append(bid)
-    known = [b["distance_km"] for b in by_id.values()]
-    use_km = all(d is not None for d in known) and max(known, default=0.0) > 0  # else the depth
     row: dict[str, float] = {}
     leaf = 0
     order = []
@@ -89,7 +98,7 @@ def _tree_layout(buses: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
         if below:
             ys = [row[k] for k in below]
             row[bid] = (min(ys) + max(ys)) / 2.0
-    return {bid: (float(by_id[bid]["distance_km"] if use_km else by_id[bid]["depth"] or 0), row[bid]) for bid in order}
+    return {bid: (float(by_id[bid]["depth"] or 0), row[bid]) for bid in order}
 
 
 def _feeder(document: dict[str, Any]) -> str:
@@ -113,19 +122,20 @@ def _feeder(document: dict[str, Any]) -> str:
         p = pos.get(b["bus"])
         if p is None:
             continue
-        colour = _colour(b["capacity_kw"], edges)
+        colour = _colour(b, edges)
         dots.setdefault(colour, []).append(p)
         q = pos.get(b["parent"]) if b["parent"] else None
         if q is not None:
             by_colour.setdefault(colour, []).append((q, p))
-    title = "Feeder on its coordinates" if coords else "Feeder as a tree (across: distance from the source)"
+    title = "Feeder on its coordinates" if coords else "Feeder as a tree (across: branches from the source)"
     parts = [svg.open_svg(WIDTH, HEIGHT, f"{title}, coloured by hosting capacity")]
     for colour, pairs in sorted(by_colour.items()):
         parts.append(svg.segments(ax, pairs, stroke=colour, width=1.6))
     if len(pos) <= MAX_DOTS:
         for colour, pts in sorted(dots.items()):
             parts.append(svg.scatter(ax, pts, fill=colour, size=5.0))
-    legend = [(f"≤ {svg.fmt(edge)} kW", SCALE[k]) for k, edge in enumerate(edges)] + [("no capacity", NO_CAPACITY)]
+    legend = [(f"≤ {svg.fmt(edge)} kW", SCALE[k]) for k, edge in enumerate(edges)]
+    legend += [(f"max-kw ({svg.fmt(document['study']['max_kw'])} kW)", UNLIMITED), ("no capacity", NO_CAPACITY)]
     parts.append(svg.legend(legend, x=24, y=HEIGHT - 16))
     parts.append(svg.text(24, 18, title, size=13))
     parts.append(svg.close_svg())
@@ -133,10 +143,16 @@ def _feeder(document: dict[str, Any]) -> str:
 
 
 def _histogram(document: dict[str, Any]) -> str:
-    caps = [r["capacity_kw"] for r in document["buses"] if r["capacity_kw"] is not None]
+    caps = _limited(document)
     if not caps:
         return ""
-    lo, hi = min(caps), max(caps)
+    unlimited = sum(1 for r in document["buses"] if r["binding"] == "max-kw")
+    caps.sort()
+    lo, hi = caps[0], caps[-1]
+    tail = caps[min(len(caps) - 1, int(0.95 * len(caps)))]
+    clipped = hi > 3 * tail > 0  # a long tail (MV buses among LV ones) would squeeze the rest into one bar
+    if clipped:
+        hi = tail
     n_bins = max(1, min(40, int(math.sqrt(len(caps))) + 1))
     width = (hi - lo) / n_bins if hi > lo else 1.0
     counts = [0] * n_bins
@@ -163,7 +179,11 @@ def _histogram(document: dict[str, Any]) -> str:
                 f"{svg.fmt(lo + k * width)} kW</title></rect>"
             )
     parts.append(svg.close_svg())
-    return f'<h2>Distribution</h2><div class="plot">{"".join(parts)}</div>'
+    notes = [f"{unlimited} buses where every criterion holds up to max-kw are not shown."] if unlimited else []
+    if clipped:
+        notes.append(f"The last bar also holds the {sum(c > hi for c in caps)} buses above {svg.fmt(hi)} kW.")
+    note = f'<p class="note">{" ".join(notes)}</p>' if notes else ""
+    return f'<h2>Distribution</h2><div class="plot">{"".join(parts)}</div>{note}'
 
 
 def _table(document: dict[str, Any]) -> str:
@@ -197,22 +217,17 @@ def render_hosting_html(document: dict[str, Any]) -> str:
     """The study as one self-contained HTML page; every string from the data is escaped."""
     s, st = document["summary"], document["study"]
     binding = ", ".join(f"{k} {v}" for k, v in s["binding"].items())
+    top_binding = max(s["binding"].items(), key=lambda kv: (kv[1], kv[0]))[0] if s["binding"] else "-"
     cards = "".join(
         [
             _card("buses", str(s["buses"]), f"{s['energised']} energised"),
             _card("smallest capacity", f"{_kw(s['min_capacity_kw'])} kW"),
             _card("median capacity", f"{_kw(s['median_capacity_kw'])} kW"),
             _card("largest capacity", f"{_kw(s['max_capacity_kw'])} kW"),
-            _card("binding", binding),
+            _card("most often binding", top_binding, binding),
         ]
     )
-    study = (
-        f"Adding {_e(st['kind'].upper())} at power factor {_e(st['pf'])}; criteria {_e(', '.join(st['criteria']))}; "
-        f"band {_e(st['v_min_pu'])}-{_e(st['v_max_pu'])} pu, rise {svg.fmt(100 * st['rise_max_pu'])} % LV / "
-        f"{svg.fmt(100 * st['rise_max_mv_pu'])} % MV, loading {svg.fmt(st['loading_max_pct'])} %; base case with "
-        f"loads x {svg.fmt(st['load_scale'])}; searched up to {svg.fmt(st['max_kw'])} kW "
-        f"to ±{svg.fmt(st['tolerance_kw'])} kW" + (f"; Volt-VAR control {_e(st['control'])}" if st["control"] else "")
-    )
+    study = _e(study_sentence(st))
     inputs = ", ".join(f"<code>{_e(p)}</code>" for p in document["inputs"])
     return "".join(
         [
@@ -221,7 +236,7 @@ def render_hosting_html(document: dict[str, Any]) -> str:
             f"<title>cimflow hosting capacity</title><style>{_CSS}</style></head><body><main>",
             f"<h1>Hosting capacity: {_e(st['kind'].upper())}</h1>",
             f'<p class="inputs">Inputs: {inputs}</p>' if inputs else "",
-            f'<p class="note">{study}.</p>',
+            f'<p class="note">{study}</p>',
             f'<div class="cards">{cards}</div>',
             _feeder(document),
             _histogram(document),

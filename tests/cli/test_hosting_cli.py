@@ -207,3 +207,17 @@ def test_unreadable_input_exits_two(tmp_path: Path) -> None:
     result = runner.invoke(app, ["hosting-capacity", str(bad), "--kind", "pv"])
     assert result.exit_code == 2
     assert result.stdout == ""
+
+
+def test_feeder_with_gl_coordinates_is_drawn_on_them(tmp_path: Path) -> None:
+    ieee13 = str(TEST_DATA / "cimhub" / "IEEE13.xml")
+    result = runner.invoke(app, ["hosting-capacity", ieee13, "--kind", "ev", "-f", "json", "--out", str(tmp_path),
+                                 "--report", "--workers", "1"])  # fmt: skip
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, HOSTING_SCHEMA)
+    assert doc["summary"]["layout"] == "coordinates"
+    assert all(b["x"] is not None and b["y"] is not None for b in doc["buses"] if b["energised"])
+    html = (tmp_path / "hosting-capacity.html").read_text()
+    assert "Feeder on its coordinates" in html
+    assert "rise" not in doc["study"]["criteria"]
+    assert "rise" not in html.split("<h2>")[0]  # the study sentence names the active criteria only
