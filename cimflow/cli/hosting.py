@@ -112,8 +112,15 @@ def resolve_buses(study: HostingStudy, ids: list[str]) -> list[int]:
     return out
 
 
-def default_workers() -> int:
-    """The CPUs this process may use."""
+PARALLEL_MIN_CELLS = 4_000_000  # buses searched x island size below which extra processes cost more than they save
+
+
+def default_workers(study: HostingStudy, buses: list[int] | None) -> int:
+    """One process for small studies; for large ones, one per CPU this process may use."""
+    n = len(study.topology.buses) if buses is None else len(buses)
+    largest = max((int(i.bus_index.size) for i in study.islands), default=0)
+    if n * largest < PARALLEL_MIN_CELLS:
+        return 1
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -194,7 +201,9 @@ def hosting_command(
     ),
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder for hosting-capacity.json and .csv.")] = None,
     report: Annotated[bool, typer.Option("--report", help="Also write hosting-capacity.md and .html.")] = False,
-    workers: Annotated[int, typer.Option("--workers", help="Processes (0: one per CPU).")] = 0,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes (0: one per CPU for large studies, else 1).")
+    ] = 0,
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings (limits, s_base_mva).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files in --out.")] = False,
 ) -> None:
@@ -227,7 +236,7 @@ def hosting_command(
     }
     loaded = load_study(paths, config, make)
     buses = resolve_buses(loaded.study, bus) if bus else None
-    result = _run(loaded.study, buses, workers or default_workers(), spec)
+    result = _run(loaded.study, buses, workers or default_workers(loaded.study, buses), spec)
     stderr.print(
         f"{result.n_solves} power flows in {result.elapsed_s:.2f} s ({result.solves_per_s:,.0f}/s)", highlight=False
     )
