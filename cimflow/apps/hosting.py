@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from types import MappingProxyType
 
 import numpy as np
 
-from cimflow.apps.hosting_criteria import Binding, Criterion, HostingConfig
+from cimflow.apps.hosting_criteria import Criterion, HostingConfig
 from cimflow.apps.hosting_problem import IslandStudy, build_islands, capacity_from_search, scaled_case
 from cimflow.apps.hosting_results import BusCapacity, Capacity, ConnectionAssessment, CriterionState, HostingResult
 from cimflow.apps.hosting_search import SearchResult, concat_results, search_part
@@ -59,6 +60,7 @@ class HostingStudy:
         islands: One entry per island of the case, energised or not.
         island_of_bus: ``(n_bus,)`` island of every case bus.
         local_of_bus: ``(n_bus,)`` index of every case bus within its island.
+        lookup: Bus index by bus id, ConnectivityNode or TopologicalNode mRID.
     """
 
     network: Network
@@ -69,12 +71,12 @@ class HostingStudy:
     islands: tuple[IslandStudy, ...]
     island_of_bus: np.ndarray
     local_of_bus: np.ndarray
+    lookup: Mapping[MRID, int]
 
     def find_bus(self, text: str) -> int | None:
         """Index of a bus by its id, a ConnectivityNode or a TopologicalNode mRID (any spelling), else ``None``."""
-        lookup = bus_lookup(self.topology)
         for key in (text, text.strip(), normalise_mrid(text)):
-            found = lookup.get(MRID(key))
+            found = self.lookup.get(MRID(key))
             if found is not None:
                 return int(found)
         return None
@@ -97,19 +99,22 @@ def prepare_hosting(
     cfg = config or HostingConfig()
     base = scaled_case(build, cfg.base_load_scale)
     islands, island_of_bus, local_of_bus = build_islands(network, topology, build, base, cfg)
-    return HostingStudy(network, topology, build, cfg, base, islands, island_of_bus, local_of_bus)
+    lookup = MappingProxyType(dict(bus_lookup(topology)))
+    return HostingStudy(network, topology, build, cfg, base, islands, island_of_bus, local_of_bus, lookup)
 
 
 def _tasks(study: HostingStudy, buses: np.ndarray, workers: int) -> list[tuple[int, np.ndarray]]:
     """(island, island-local buses) pieces to search; big islands are cut for the workers."""
     tasks: list[tuple[int, np.ndarray]] = []
     isl = study.island_of_bus[buses]
-    for i in np.unique(isl):
-        if study.islands[int(i)].problem is None:
+    order = np.argsort(isl, kind="stable")  # group the buses by island in O(N log N), not a mask per island
+    labels, starts = np.unique(isl[order], return_index=True)
+    for i, group in zip(labels.tolist(), np.split(order, starts[1:]), strict=True):
+        if study.islands[i].problem is None:
             continue
-        local = study.local_of_bus[buses[isl == i]]
+        local = study.local_of_bus[buses[group]]
         n_parts = max(1, min(workers * 2, local.size // MIN_COLUMNS_PER_TASK)) if workers > 1 else 1
-        tasks.extend((int(i), part) for part in np.array_split(local, n_parts) if part.size)
+        tasks.extend((i, part) for part in np.array_split(local, n_parts) if part.size)
     return tasks
 
 
@@ -318,21 +323,6 @@ class ControlSpec:
     config: ControlConfig | None = None
 
 
-def reason_binding(binding: Binding) -> str:
-    """A short human label of a binding."""
-    return {
-        Binding.BAND: "voltage band",
-        Binding.RISE: "voltage rise",
-        Binding.LINES: "line loading",
-        Binding.TRANSFORMERS: "transformer loading",
-        Binding.REVERSE: "reverse power flow",
-        Binding.CONVERGENCE: "no power-flow solution",
-        Binding.MAX_KW: "end of the search range",
-        Binding.NOT_ENERGISED: "not energised",
-        Binding.BASE_CASE: "base case has no solution",
-    }[binding]
-
-
 __all__ = [
     "BusCapacity",
     "Capacity",
@@ -346,5 +336,4 @@ __all__ = [
     "assess_connection",
     "hosting_capacity",
     "prepare_hosting",
-    "reason_binding",
 ]

@@ -326,10 +326,8 @@ def capacity_from_search(island: IslandStudy, res: SearchResult, cfg: HostingCon
             )
             out.append(Capacity(0.0, Binding(crit.value), el, reason, states, 0.0, n))
             continue
-        unit = UNITS[crit]
-        reason = (
-            f"{crit} breaks at {where} above {lo:.1f} kW ({value:.5g} {unit} against {limit:.5g} {unit} at {hi:.1f} kW)"
-        )
+        # at hi the quantity sits a tolerance step past the limit: the limit says more than the value there
+        reason = f"{crit} reaches its limit of {limit:.5g} {UNITS[crit]} at {where} between {lo:.1f} and {hi:.1f} kW"
         out.append(Capacity(lo, Binding(crit.value), el, reason, states, hi, n))
     return out
 
