@@ -18,7 +18,7 @@ from cimflow.topology.model import Topology
 if TYPE_CHECKING:  # the report layer takes the result; it does not run the pipeline
     from cimflow.solve import SolveResult
 
-SOLVE_SCHEMA_VERSION = "1.0"
+SOLVE_SCHEMA_VERSION = "1.1"  # 1.1: inverters and control (Volt-VAR)
 SIGNIFICANT_DIGITS = 12
 VIOLATION_PREFIX = "CF4"
 
@@ -204,6 +204,10 @@ def solve_document(result: SolveResult, *, inputs: Sequence[str]) -> dict[str, A
     topology = result.validation.topology
     settings = result.validation.settings
     violations = [f for f in result.findings if is_violation(f)]
+    sections = result.control_sections() or {
+        "inverters": [],
+        "control": {"mode": "none", "iterations": 0, "converged": result.converged},
+    }
     buses: list[dict[str, Any]] = []
     if solution is not None and topology is not None:
         parent, depth = _tree_positions(topology)
@@ -227,6 +231,8 @@ def solve_document(result: SolveResult, *, inputs: Sequence[str]) -> dict[str, A
         "branches": [_branch_record(b) for b in solution.branches] if solution else [],
         "findings": finding_records(result.findings),
         "violations": finding_records(violations),
+        "inverters": sections["inverters"],
+        "control": sections["control"],
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 from typer.testing import CliRunner
 
 from cimflow.cli.app import app
@@ -12,6 +13,7 @@ from tests.conftest import TEST_DATA
 
 runner = CliRunner()
 SIMBENCH = str(TEST_DATA / "simbench-lv-urban6-cgmes3")
+SCHEMA = json.loads((TEST_DATA.parent.parent / "schemas" / "solve-report.schema.json").read_text(encoding="utf-8"))
 
 
 def test_control_option_adds_the_summary_row() -> None:
@@ -19,6 +21,14 @@ def test_control_option_adds_the_summary_row() -> None:
     assert res.exit_code == 0, res.output
     assert "Volt-VAR control" in res.output and "ieee1547-b on 5 inverters" in res.output
     assert "CF411" in res.output  # the placeholder ratings SimBench writes
+
+
+def test_uncontrolled_report_has_empty_control_keys() -> None:
+    res = runner.invoke(app, ["solve", SIMBENCH, "--format", "json"])
+    doc = json.loads(res.stdout)
+    assert doc["inverters"] == []
+    assert doc["control"] == {"mode": "none", "iterations": 0, "converged": True}
+    jsonschema.validate(doc, SCHEMA)
 
 
 def test_bad_control_or_control_config_is_a_usage_error(tmp_path: Path) -> None:
@@ -36,8 +46,11 @@ def test_control_key_in_the_config_file(tmp_path: Path) -> None:
     res = runner.invoke(app, ["solve", SIMBENCH, "--config", str(cfg), "--format", "json"])
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
-    if "control" in doc:  # the report keys (schema 1.1)
-        assert doc["control"]["mode"] == "cosphi-p"
-        assert len(doc["inverters"]) == 5
+    assert doc["schema_version"] == "1.1"
+    assert doc["control"]["mode"] == "cosphi-p" and doc["control"]["converged"] is True
+    assert len(doc["inverters"]) == 5
+    jsonschema.validate(doc, SCHEMA)
+    for inv in doc["inverters"]:
+        assert inv["p_mw"] < 0 and inv["q_mvar"] >= 0 and inv["rating_source"] == "placeholder"
     res = runner.invoke(app, ["solve", SIMBENCH, "--config", str(cfg)])
     assert "cosphi-p on 5 inverters" in res.output
