@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from cimflow.report import svg
+from cimflow.report.solve_control import control_html
 from cimflow.report.solve_json import bus_index, code_counts, most_loaded, object_names, transformer_flows
 from cimflow.report.solve_markdown import bus_label, status_sentence
 
@@ -387,6 +388,7 @@ def render_solve_html(document: dict[str, Any]) -> str:
         _cards(document, buses),
         _violations(document),
         *((_profile(document), _loading(document), _reverse(document), _slack(document, buses)) if valid else ()),
+        control_html(document) if valid else "",
         _unsolved(document) if not valid else "",
         _findings(document),
         f"<footer>{_e(document['tool']['name'])} {_e(document['tool']['version'])}, report schema "

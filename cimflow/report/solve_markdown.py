@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cimflow.report.solve_control import control_markdown
 from cimflow.report.solve_json import bus_index, code_counts, most_loaded, object_names, transformer_flows
 from cimflow.report.svg import MISSING, fmt
 
@@ -233,6 +234,7 @@ def render_solve_markdown(document: dict[str, Any]) -> str:
     lines += [("**" + status_sentence(document) + "**"), ""]
     lines += _headline(document, buses)
     lines += _violations(document)
+    lines += control_markdown(document)
     if document["summary"]["converged"]:
         lines += _slack(document, buses)
         lines += _loaded(document, buses)

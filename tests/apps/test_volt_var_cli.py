@@ -54,3 +54,17 @@ def test_control_key_in_the_config_file(tmp_path: Path) -> None:
         assert inv["p_mw"] < 0 and inv["q_mvar"] >= 0 and inv["rating_source"] == "placeholder"
     res = runner.invoke(app, ["solve", SIMBENCH, "--config", str(cfg)])
     assert "cosphi-p on 5 inverters" in res.output
+
+
+def test_report_files_carry_the_control_section(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["solve", SIMBENCH, "--control", "qu", "--report", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Volt-VAR control" in md and "| highest voltage (pu) |" in md
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="control"' in html and "qu: curve and operating points" in html
+    plain = tmp_path / "plain"
+    runner.invoke(app, ["solve", SIMBENCH, "--report", "--out", str(plain)])
+    assert "Volt-VAR" not in (plain / "report.md").read_text(encoding="utf-8")
+    assert 'id="control"' not in (plain / "report.html").read_text(encoding="utf-8")
