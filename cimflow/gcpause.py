@@ -1,4 +1,4 @@
-"""Pause Python's cyclic garbage collector while building millions of small acyclic objects."""
+"""Pause Python's cyclic garbage collector while building millions of small acyclic objects (any layer may use it)."""
 
 from __future__ import annotations
 

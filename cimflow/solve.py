@@ -21,11 +21,11 @@ from typing import Any
 
 from cimflow.apps.control_report import ControlRun, run_control
 from cimflow.apps.volt_var import ControlConfig, ControlMode
-from cimflow.cim._gc import gc_paused
 from cimflow.cim.source import SourceLimits
 from cimflow.config import Settings
 from cimflow.errors import ConfigError
 from cimflow.findings import Finding, Severity, Stage, sort_findings
+from cimflow.gcpause import gc_paused
 from cimflow.powerflow import PowerFlowResult, Solver, solve_case
 from cimflow.powerflow.case import CaseBuild, build_case
 from cimflow.powerflow.solution import Solution, make_solution

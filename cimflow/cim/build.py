@@ -18,12 +18,12 @@ from cimflow.catalog import data as dcodes
 from cimflow.catalog import electrical as ecodes
 from cimflow.catalog import inputs as icodes
 from cimflow.cim import namespaces as ns
-from cimflow.cim._gc import gc_paused
 from cimflow.cim.ingest import Dataset
 from cimflow.cim.merge import Merged, MergedObject, PropValue, merge
 from cimflow.cim.profiles import is_datetime
 from cimflow.cim.rdf import Kind
 from cimflow.findings import Finding, Location, Outcome, RuleMeta, make_finding
+from cimflow.gcpause import gc_paused
 from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, normalise_mrid
 from cimflow.model.base import Attr, Check, CimObject, Read, SourceRef
@@ -207,7 +207,9 @@ class _Builder:
                 self.findings.append(
                     make_finding(
                         dcodes.HEADER_DATATYPE,
-                        Location(mrid=doc.header.mrid, cim_class="FullModel", attribute=local, file=doc.name, line=line),
+                        Location(
+                            mrid=doc.header.mrid, cim_class="FullModel", attribute=local, file=doc.name, line=line
+                        ),
                         ctx={"value": value, "kind": kind},
                     )
                 )

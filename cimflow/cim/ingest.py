@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cimflow.catalog import inputs as codes
-from cimflow.cim._gc import gc_paused
 from cimflow.cim.profiles import DocumentInfo, describe
 from cimflow.cim.rdf import RawDocument, parse_document
 from cimflow.cim.source import SourceLimits, read_sources
-from cimflow.findings import Finding, Location, Outcome, make_finding
+from cimflow.findings import Location, Outcome, make_finding
+from cimflow.gcpause import gc_paused
 
 
 @dataclass(frozen=True, slots=True)

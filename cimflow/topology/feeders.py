@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from types import MappingProxyType
 
 import numpy as np
 
 from cimflow.findings import Outcome
+from cimflow.gcpause import gc_paused
 from cimflow.ids import MRID
 from cimflow.model.base import CimObject
 from cimflow.model.network import Network, OpaqueObject
@@ -167,23 +166,6 @@ def frozen_mapping(values: dict[MRID, int]) -> Mapping[MRID, int]:
     return MappingProxyType(values)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the stage allocates its O(N) records.
-
-    Every record made here is kept, so collections find nothing; but each full collection walks every
-    object alive, the whole Network included, and a 100,000-bus build triggers several (40 % of its time).
-    The previous state is restored on exit.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_topology(network: Network) -> Outcome[Topology]:
     """Turn a :class:`~cimflow.model.network.Network` into its :class:`Topology`; pure, O(N), no recursion.
 
@@ -194,7 +176,7 @@ def build_topology(network: Network) -> Outcome[Topology]:
     detached equipment, mapping differences, de-energised islands) for the rules to report, so the
     findings of this stage are empty.
     """
-    with _gc_paused():
+    with gc_paused():
         return Outcome(_build(network), ())
 
 
