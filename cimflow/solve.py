@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from cimflow.apps.control_report import ControlRun, run_control
+from cimflow.apps.control_report import ControlRun, controlled_build, run_control
 from cimflow.apps.volt_var import ControlConfig, ControlMode
 from cimflow.cim.source import SourceLimits
 from cimflow.config import Settings
@@ -78,8 +78,9 @@ class SolveResult:
         solution: The result under CIM identifiers (``None`` if no case).
         findings: Validation findings, the case's assumptions (CF051) and the post-solve checks (CF4xx).
         timings_s: Seconds per stage (parse, build, topology, rules, case, solve, control, checks).
-        control: The Volt-VAR run when a control mode was on (``result`` and ``solution`` are then
-            the controlled state; ``control.uncontrolled`` the file's).
+        control: The Volt-VAR run when a control mode was on (``build``, ``result`` and ``solution``
+            are then the controlled state, inverter records with their controlled Q;
+            ``control.uncontrolled`` is the file's).
     """
 
     validation: ValidationResult
@@ -145,8 +146,9 @@ def _solve(
     timings["case"] = time.perf_counter() - clock
     if built.value is None:
         return SolveResult(validation, None, None, None, tuple(sort_findings(findings)), opts, MappingProxyType(timings))
+    build = built.value
     clock = time.perf_counter()
-    result = solve_case(built.value.case, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter)
+    result = solve_case(build.case, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter)
     timings["solve"] = time.perf_counter() - clock
     control: ControlRun | None = None
     mode = opts.control if opts.control is not None else ControlMode(st.control)
@@ -155,19 +157,20 @@ def _solve(
         cfg = opts.control_config
         if cfg is None:
             cfg = ControlConfig.from_toml(st.control_config) if st.control_config else ControlConfig()
-        ran = run_control(network, built.value, result, mode, cfg, solver=opts.solver, tolerance=opts.tolerance,
+        ran = run_control(network, build, result, mode, cfg, solver=opts.solver, tolerance=opts.tolerance,
                           max_iter=opts.max_iter)  # fmt: skip
         findings.extend(chosen.apply(ran.findings))
         control = ran.value
         if control is not None:
             result = control.controlled.result
+            build = controlled_build(build, control)
         timings["control"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    solution = make_solution(network, topology, built.value, result)
+    solution = make_solution(network, topology, build, result)
     ctx = dataclasses.replace(CheckContext(network, topology, st), solution=solution)
     findings.extend(chosen.apply(run_stage(Stage.SOLVE, ctx, selection=chosen)))
     timings["checks"] = time.perf_counter() - clock
     return SolveResult(
-        validation, built.value, result, solution, tuple(sort_findings(findings)), opts, MappingProxyType(timings),
+        validation, build, result, solution, tuple(sort_findings(findings)), opts, MappingProxyType(timings),
         control=control,
     )  # fmt: skip

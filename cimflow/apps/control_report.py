@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,3 +211,16 @@ def run_control(
     )
     findings = (*found.findings, *control_findings(controlled, inverters, config))
     return Outcome(ControlRun(config, inverters, controlled, uncontrolled), findings)
+
+
+def controlled_build(build: CaseBuild, run: ControlRun) -> CaseBuild:
+    """A new build whose case and inverter records carry the controlled reactive power.
+
+    The solution, the SV write-back and the report then describe one state: the controlled one. The
+    build passed in is not changed.
+    """
+    q_of = {inv.mrid: float(q) for inv, q in zip(run.inverters, run.controlled.q_mvar, strict=True)}
+    table = build.index.injections
+    records = [dataclasses.replace(r, q_mvar=q_of[r.mrid]) if r.mrid in q_of else r for r in table.records]
+    index = dataclasses.replace(build.index, injections=dataclasses.replace(table, records=records))
+    return CaseBuild(run.controlled.result.case, index)

@@ -233,6 +233,12 @@ def test_solve_runs_the_control_inside_the_pipeline(tmp_path: Path) -> None:
     assert run.solution is not None
     assert max(b.v_pu for b in run.solution.buses) < max(b.v_pu for b in plain.solution.buses)  # type: ignore[union-attr]
     assert "control" in run.timings_s
+    # one state everywhere: the build, the solution's totals and the SV write-back see the controlled Q
+    assert run.build is not None and run.build.case is run.result.case
+    q_total = float(run.control.controlled.q_mvar.sum())
+    assert q_total > 0
+    assert run.solution.generation_mvar == pytest.approx(-q_total)
+    assert plain.build is not None and plain.build.index.injections.records[0].q_mvar == 0.0  # not changed
     sections = run.control_sections()
     assert sections is not None and sections["control"]["mode"] == "ieee1547-b"
     # the [tool.cimflow] keys: control and a control configuration file
