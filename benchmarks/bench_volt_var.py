@@ -62,8 +62,9 @@ def bench_arrays(
 ) -> list[dict[str, Any]]:
     """Time every mode on one case against the uncontrolled ``solve_case``."""
     base_s, base = best_of(repeat, lambda: solve_case(case))
-    rows = [{"scenario": scenario, "level": "arrays", "mode": "uncontrolled solve_case", "seconds": base_s,
-             "ratio": 1.0, "iterations": 0, "converged": base.converged, "v_max_pu": float(base.v_pu.max())}]  # fmt: skip
+    first = {"scenario": scenario, "level": "arrays", "mode": "uncontrolled solve_case", "seconds": base_s,
+             "ratio": 1.0, "iterations": 0, "converged": base.converged, "v_max_pu": float(base.v_pu.max())}  # fmt: skip
+    rows = [first]
     for mode in ControlMode:
         seconds, res = best_of(repeat, lambda m=mode: solve_controlled(case, inverters, m))
         rows.append(

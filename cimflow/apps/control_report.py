@@ -7,9 +7,9 @@ the curves' axes are in generator sense (``q_inject_pct`` > 0 injects), as the s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 

@@ -257,8 +257,8 @@ def infer(config: FuzzyConfig, deviation_pu: FloatArray, second: FloatArray) -> 
     # inverters whose rules fire alike (all those in the dead band, say) share one defuzzification
     levels, back = np.unique(clip, axis=0, return_inverse=True)
     union = np.zeros((levels.shape[0], grid.size))
-    for k in np.flatnonzero(levels.max(axis=0) > 0):
-        np.maximum(union, np.minimum(levels[:, k : k + 1], shapes[k]), out=union)
+    for j in np.flatnonzero(levels.max(axis=0) > 0):
+        np.maximum(union, np.minimum(levels[:, j : j + 1], shapes[j]), out=union)
     # exact centroid of the piecewise-linear union through the grid points (as scikit-fuzzy's "centroid"):
     # area and first moment are linear in the grid values (einsum: no BLAS call for a thin product)
     w_area, w_moment = _weights(grid)

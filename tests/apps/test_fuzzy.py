@@ -66,7 +66,8 @@ def test_default_controller_is_an_odd_decreasing_characteristic_within_the_unive
     assert out == pytest.approx(-out[::-1], abs=1e-12)  # symmetric sets and rules
     assert np.all(np.abs(out) <= 1.0)
     assert np.abs(static_characteristic(cfg, np.array([0.98, 1.0, 1.02]))).max() == pytest.approx(0.0, abs=1e-12)
-    assert out[0] > 0.75 and out[-1] < -0.75  # close to the full available Q far outside the band
+    assert out[0] > 0.75
+    assert out[-1] < -0.75  # close to the full available Q far outside the band
 
 
 def test_trend_asks_for_more_absorption_when_the_voltage_rises() -> None:

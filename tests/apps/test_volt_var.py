@@ -69,7 +69,8 @@ def bisect_equilibrium(curve: QUCurve, p: float = P_PU, s_rated: float = S_RATED
 
 def test_the_2_bus_uncontrolled_voltage_matches_the_closed_form() -> None:
     res = solve_controlled(two_bus(), [inverter()], ControlMode.NONE)
-    assert res.iterations == 0 and res.converged
+    assert res.iterations == 0
+    assert res.converged
     assert res.v_pu[0] == pytest.approx(v_exact(P_PU, 0.0), abs=1e-9)
     assert res.v_pu[0] > 1.04  # the PV raises the voltage into the active part of the curves
 
@@ -92,7 +93,8 @@ def test_2_bus_equilibrium_matches_bisection(mode: ControlMode) -> None:
 def test_2_bus_with_the_rating_limit_binding() -> None:
     s_rated = 0.502  # sqrt(0.502² - 0.5²) = 0.045 < what the curve asks (about 0.07)
     res = solve_controlled(two_bus(), [inverter(s_rated=s_rated)], ControlMode.IEEE1547_B)
-    assert res.converged and res.limited[0]
+    assert res.converged
+    assert res.limited[0]
     tol = ControlConfig().tolerance_ratio * s_rated
     assert res.q_mvar[0] == pytest.approx(math.sqrt(s_rated**2 - P_PU**2), abs=tol)
     assert res.curve_q_mvar[0] == pytest.approx(math.sqrt(s_rated**2 - P_PU**2), abs=1e-12)  # on the limit
@@ -118,9 +120,11 @@ def test_not_converged_gives_a_located_finding() -> None:
     inv = dataclasses.replace(inverter(), location=None)
     cfg = ControlConfig(qu=STEEP, damping=1.0, damping_min=1.0, max_iter=5)
     res = solve_controlled(two_bus(), [inv, inverter(mrid="pv2", p_mw=0.0)], ControlMode.QU, cfg)
-    assert not res.converged and res.iterations == 5
+    assert not res.converged
+    assert res.iterations == 5
     (finding,) = control_findings(res, [inv, inverter(mrid="pv2", p_mw=0.0)], cfg)
-    assert finding.code == "CF410" and finding.location.mrid == "pv"
+    assert finding.code == "CF410"
+    assert finding.location.mrid == "pv"
     assert "did not settle after 5" in finding.message
     converged = solve_controlled(two_bus(), [inv], ControlMode.QU)
     assert control_findings(converged, [inv]) == ()
@@ -156,8 +160,10 @@ def test_a_scenario_case_and_an_added_inverter_reuse_one_factorisation() -> None
     extra = case.with_extra_power(np.array([0, -0.3 + 0j]))
     added = Inverter.added("hc-pv", 1, -0.3, 0.36)
     res = solve_controlled(extra, [inverter(p_mw=-0.2, s_rated=0.24), added], ControlMode.QU, factorised=fbs)
-    assert res.converged and (res.q_mvar > 0).all()
-    assert added.rating_source is RatingSource.GIVEN and added.cos_phi_limit == 0.9
+    assert res.converged
+    assert (res.q_mvar > 0).all()
+    assert added.rating_source is RatingSource.GIVEN
+    assert added.cos_phi_limit == 0.9
     total_q = float(res.q_mvar.sum())
     assert res.v_pu[0] == pytest.approx(v_exact(-0.5, total_q), abs=1e-8)
 
@@ -173,7 +179,8 @@ def test_newton_raphson_on_a_meshed_case() -> None:
     invs = [inverter(bus=1, p_mw=-0.6, s_rated=0.7, mrid="a"), inverter(bus=2, p_mw=-0.6, s_rated=0.7, mrid="b")]
     for solver in (Solver.AUTO, Solver.NR):
         res = solve_controlled(ring, invs, ControlMode.IEEE1547_B, solver=solver)
-        assert res.converged and res.result.solver == "nr"
+        assert res.converged
+        assert res.result.solver == "nr"
         for k in range(2):
             assert res.q_mvar[k] == pytest.approx(
                 curve_q(ControlConfig().ieee1547_b, float(res.v_pu[k]), -0.6, 0.7), abs=1e-4 * 0.7
@@ -189,4 +196,6 @@ def test_bad_arguments_raise() -> None:
 
 def test_no_inverters_is_a_plain_solve() -> None:
     res = solve_controlled(two_bus(), [], ControlMode.FUZZY)
-    assert res.converged and res.iterations == 0 and res.q_mvar.size == 0
+    assert res.converged
+    assert res.iterations == 0
+    assert res.q_mvar.size == 0

@@ -19,7 +19,8 @@ SCHEMA = json.loads((TEST_DATA.parent.parent / "schemas" / "solve-report.schema.
 def test_control_option_adds_the_summary_row() -> None:
     res = runner.invoke(app, ["solve", SIMBENCH, "--control", "ieee1547-b"])
     assert res.exit_code == 0, res.output
-    assert "Volt-VAR control" in res.output and "ieee1547-b on 5 inverters" in res.output
+    assert "Volt-VAR control" in res.output
+    assert "ieee1547-b on 5 inverters" in res.output
     assert "CF411" in res.output  # the placeholder ratings SimBench writes
 
 
@@ -47,11 +48,14 @@ def test_control_key_in_the_config_file(tmp_path: Path) -> None:
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
     assert doc["schema_version"] == "1.1"
-    assert doc["control"]["mode"] == "cosphi-p" and doc["control"]["converged"] is True
+    assert doc["control"]["mode"] == "cosphi-p"
+    assert doc["control"]["converged"] is True
     assert len(doc["inverters"]) == 5
     jsonschema.validate(doc, SCHEMA)
     for inv in doc["inverters"]:
-        assert inv["p_mw"] < 0 and inv["q_mvar"] >= 0 and inv["rating_source"] == "placeholder"
+        assert inv["p_mw"] < 0
+        assert inv["q_mvar"] >= 0
+        assert inv["rating_source"] == "placeholder"
     res = runner.invoke(app, ["solve", SIMBENCH, "--config", str(cfg)])
     assert "cosphi-p on 5 inverters" in res.output
 
@@ -61,9 +65,11 @@ def test_report_files_carry_the_control_section(tmp_path: Path) -> None:
     res = runner.invoke(app, ["solve", SIMBENCH, "--control", "qu", "--report", "--out", str(out)])
     assert res.exit_code == 0, res.output
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Volt-VAR control" in md and "| highest voltage (pu) |" in md
+    assert "## Volt-VAR control" in md
+    assert "| highest voltage (pu) |" in md
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert 'id="control"' in html and "qu: curve and operating points" in html
+    assert 'id="control"' in html
+    assert "qu: curve and operating points" in html
     plain = tmp_path / "plain"
     runner.invoke(app, ["solve", SIMBENCH, "--report", "--out", str(plain)])
     assert "Volt-VAR" not in (plain / "report.md").read_text(encoding="utf-8")

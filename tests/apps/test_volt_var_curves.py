@@ -109,7 +109,8 @@ def test_limits_hold_for_every_mode() -> None:
             assert np.all(np.abs(sp.q_mvar) <= np.minimum(circle, power_factor) + 1e-15), (mode, v)
     # at full output on the S circle there is no reactive power left at all
     sp = set_points(cfg, (ControlMode.IEEE1547_B,), _plants([-0.01], [0.01]), np.array([1.1]), np.zeros(1))
-    assert sp.q_mvar[0] == 0.0 and sp.limited[0]
+    assert sp.q_mvar[0] == 0.0
+    assert sp.limited[0]
 
 
 def test_cos_phi_limit_can_be_switched_off() -> None:
@@ -138,9 +139,11 @@ def test_curve_lines_for_plots() -> None:
     cfg = ControlConfig()
     for mode in ControlMode:
         x, y = curve_line(mode, cfg)
-        assert x.shape == y.shape and np.isfinite(y).all()
+        assert x.shape == y.shape
+        assert np.isfinite(y).all()
     x, y = curve_line(ControlMode.COSPHI_P, cfg, cos_phi_limit=0.95)
-    assert y[0] == 1.0 and y[-1] == pytest.approx(0.95)
+    assert y[0] == 1.0
+    assert y[-1] == pytest.approx(0.95)
 
 
 def test_from_toml(tmp_path: Path) -> None:
@@ -151,9 +154,11 @@ def test_from_toml(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     cfg = ControlConfig.from_toml(path)
-    assert cfg.damping == 0.5 and cfg.max_iter == 40
+    assert cfg.damping == 0.5
+    assert cfg.max_iter == 40
     assert cfg.qu.points[0] == (0.94, 40.0)
-    assert cfg.fuzzy.second_input == "power" and cfg.fuzzy.rules[0].second == "L"
+    assert cfg.fuzzy.second_input == "power"
+    assert cfg.fuzzy.rules[0].second == "L"
     assert cfg.limits.cos_phi_limit_large == 0.85
     assert cfg.per_unit == {"pv-1_a": ControlMode.COSPHI_P}  # mRIDs are not re-cased
     pyproject = tmp_path / "pyproject.toml"

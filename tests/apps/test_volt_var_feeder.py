@@ -45,9 +45,11 @@ def feeder(tmp_path_factory: pytest.TempPathFactory) -> SolveResult:
 
 @pytest.fixture(scope="module")
 def inverters(feeder: SolveResult) -> tuple[Inverter, ...]:
-    assert feeder.build is not None and feeder.validation.network is not None
+    assert feeder.build is not None
+    assert feeder.validation.network is not None
     out = inverters_of(feeder.validation.network, feeder.build)
-    assert out.value is not None and out.findings == ()
+    assert out.value is not None
+    assert out.findings == ()
     return out.value
 
 
@@ -79,10 +81,12 @@ def test_inverters_of_the_synthetic_feeder(inverters: tuple[Inverter, ...], feed
     gens = [r for r in feeder.build.index.injections.records if r.role == "generation"]
     assert len(inverters) == len(gens) > 300
     for inv in inverters:
-        assert inv.p_mw < 0 and inv.rating_source is RatingSource.FILE
+        assert inv.p_mw < 0
+        assert inv.rating_source is RatingSource.FILE
         assert inv.p_mw == pytest.approx(-0.7 * inv.s_rated_mva, rel=1e-3)  # the sample's 70 % output
         assert inv.cos_phi_limit == (0.95 if inv.s_rated_mva <= 0.0046 else 0.90)
-        assert inv.location is not None and inv.location.line
+        assert inv.location is not None
+        assert inv.location.line
 
 
 @pytest.mark.parametrize("slack", [1.05, 1.08])
@@ -90,7 +94,8 @@ def test_inverters_of_the_synthetic_feeder(inverters: tuple[Inverter, ...], feed
 def test_every_operating_point_lies_on_its_curve(runs, inverters, mode: ControlMode, slack: float) -> None:  # type: ignore[no-untyped-def]
     res = runs[(slack, mode)]
     cfg = ControlConfig()
-    assert res.converged and res.iterations >= 1
+    assert res.converged
+    assert res.iterations >= 1
     v = res.result.v_pu[[i.bus for i in inverters]]  # the solved voltages, read from the power flow itself
     p = np.array([abs(i.p_mw) for i in inverters])
     s = np.array([i.s_rated_mva for i in inverters])
@@ -152,14 +157,17 @@ def test_cos_phi_p_shape_on_the_feeder(runs, inverters) -> None:  # type: ignore
 def test_fuzzy_power_input_also_converges(feeder, inverters) -> None:  # type: ignore[no-untyped-def]
     cfg = ControlConfig.from_mapping({"fuzzy": {"second_input": "power"}})
     res = solve_controlled(noon(feeder, 1.08), inverters, ControlMode.FUZZY, cfg)
-    assert res.converged and res.result.v_pu.max() < 1.1
+    assert res.converged
+    assert res.result.v_pu.max() < 1.1
 
 
 def test_2415_and_30_give_the_same_inverters(tmp_path: Path, inverters) -> None:  # type: ignore[no-untyped-def]
     old = solve(_write(tmp_path, synthetic_feeder(400, version="2.4.15", pv_share=1.0)))
-    assert old.build is not None and old.validation.network is not None
+    assert old.build is not None
+    assert old.validation.network is not None
     got = inverters_of(old.validation.network, old.build)
-    assert got.findings == () and got.value is not None
+    assert got.findings == ()
+    assert got.value is not None
     assert [i.cim_class for i in got.value] == ["SynchronousMachine"] * len(inverters)
     key = sorted((i.bus, i.p_mw, i.s_rated_mva, i.p_rated_mw) for i in got.value)
     assert key == sorted((i.bus, i.p_mw, i.s_rated_mva, i.p_rated_mw) for i in inverters)
@@ -167,14 +175,19 @@ def test_2415_and_30_give_the_same_inverters(tmp_path: Path, inverters) -> None:
 
 def test_placeholder_ratings_of_simbench_fall_back_with_findings() -> None:
     res = solve(TEST_DATA / "simbench-lv-urban6-cgmes3")
-    assert res.build is not None and res.validation.network is not None
+    assert res.build is not None
+    assert res.validation.network is not None
     got = inverters_of(res.validation.network, res.build)
-    assert got.value is not None and len(got.value) == 5
-    assert {f.code for f in got.findings} == {"CF411"} and len(got.findings) == 5
+    assert got.value is not None
+    assert len(got.value) == 5
+    assert {f.code for f in got.findings} == {"CF411"}
+    assert len(got.findings) == 5
     for inv, finding in zip(got.value, sorted(got.findings, key=lambda f: f.location.mrid or ""), strict=False):
         assert inv.rating_source is RatingSource.PLACEHOLDER
         assert inv.s_rated_mva == pytest.approx(1.1 * abs(inv.p_mw))  # the GeneratingUnit's maxP is 9999 too
-        assert finding.location.file and finding.location.line and "9999" in finding.message
+        assert finding.location.file
+        assert finding.location.line
+        assert "9999" in finding.message
     controlled = solve_controlled(res.build.case, got.value, ControlMode.IEEE1547_B)
     assert controlled.converged
 
@@ -188,11 +201,13 @@ def test_missing_and_too_small_ratings(tmp_path: Path) -> None:
         ratings[1], "<cim:PowerElectronicsConnection.ratedS>0.001</cim:PowerElectronicsConnection.ratedS>", 1
     )
     res = solve(_write(tmp_path, {**docs, "EQ": eq.encode()}))
-    assert res.build is not None and res.validation.network is not None
+    assert res.build is not None
+    assert res.validation.network is not None
     got = inverters_of(res.validation.network, res.build)
     assert got.value is not None
     by_source = {i.rating_source: i for i in got.value}
-    assert {f.code for f in got.findings} == {"CF412"} and len(got.findings) == 2
+    assert {f.code for f in got.findings} == {"CF412"}
+    assert len(got.findings) == 2
     missing, small = by_source[RatingSource.MISSING], by_source[RatingSource.BELOW_OUTPUT]
     # the PhotoVoltaicUnit's maxP (the sample writes the rating there too) is the rated active power
     assert missing.s_rated_mva == pytest.approx(1.1 * missing.p_rated_mw)
@@ -203,12 +218,16 @@ def test_missing_and_too_small_ratings(tmp_path: Path) -> None:
 def test_run_control_reuses_the_uncontrolled_solve(feeder: SolveResult, inverters) -> None:  # type: ignore[no-untyped-def]
     from cimflow.apps.control_report import run_control
 
-    assert feeder.build is not None and feeder.result is not None and feeder.validation.network is not None
+    assert feeder.build is not None
+    assert feeder.result is not None
+    assert feeder.validation.network is not None
     case = feeder.build.case
     out = run_control(feeder.validation.network, feeder.build, feeder.result, ControlMode.IEEE1547_B, ControlConfig())
-    assert out.value is not None and out.findings == ()
+    assert out.value is not None
+    assert out.findings == ()
     run = out.value
-    assert run.uncontrolled is feeder.result and run.controlled.converged
+    assert run.uncontrolled is feeder.result
+    assert run.controlled.converged
     assert len(run.inverters) == len(inverters)
     ids = [f"bus{k}" for k in range(case.n_bus)]
     sections = run.sections(ids)
@@ -223,28 +242,37 @@ def test_solve_runs_the_control_inside_the_pipeline(tmp_path: Path) -> None:
 
     paths = _write(tmp_path / "in", synthetic_feeder(120, version="3.0", pv_share=1.0))
     plain = solve(paths)
-    assert plain.control is None and plain.uncontrolled is plain.result and plain.control_sections() is None
+    assert plain.control is None
+    assert plain.uncontrolled is plain.result
+    assert plain.control_sections() is None
     run = solve(paths, options=SolveOptions(control=ControlMode.IEEE1547_B))
-    assert run.control is not None and run.result is run.control.controlled.result
-    assert run.control.controlled.iterations >= 1 and run.converged
+    assert run.control is not None
+    assert run.result is run.control.controlled.result
+    assert run.control.controlled.iterations >= 1
+    assert run.converged
     assert run.uncontrolled is run.control.uncontrolled
-    assert run.uncontrolled is not None and plain.result is not None
+    assert run.uncontrolled is not None
+    assert plain.result is not None
     assert np.array_equal(run.uncontrolled.v_pu, plain.result.v_pu)
     assert run.solution is not None
     assert max(b.v_pu for b in run.solution.buses) < max(b.v_pu for b in plain.solution.buses)  # type: ignore[union-attr]
     assert "control" in run.timings_s
     # one state everywhere: the build, the solution's totals and the SV write-back see the controlled Q
-    assert run.build is not None and run.build.case is run.result.case
+    assert run.build is not None
+    assert run.build.case is run.result.case
     q_total = float(run.control.controlled.q_mvar.sum())
     assert q_total > 0
     assert run.solution.generation_mvar == pytest.approx(-q_total)
-    assert plain.build is not None and plain.build.index.injections.records[0].q_mvar == 0.0  # not changed
+    assert plain.build is not None
+    assert plain.build.index.injections.records[0].q_mvar == 0.0  # not changed
     sections = run.control_sections()
-    assert sections is not None and sections["control"]["mode"] == "ieee1547-b"
+    assert sections is not None
+    assert sections["control"]["mode"] == "ieee1547-b"
     # the [tool.cimflow] keys: control and a control configuration file
     cfg = tmp_path / "vv.toml"
     cfg.write_text("[ieee1547_b]\npoints = [[0.9, 10.0], [1.1, -10.0]]\n", encoding="utf-8")
     by_settings = solve(paths, settings=Settings(control="ieee1547-b", control_config=str(cfg)))
-    assert by_settings.control is not None and by_settings.control.config.ieee1547_b.points[0] == (0.9, 10.0)
+    assert by_settings.control is not None
+    assert by_settings.control.config.ieee1547_b.points[0] == (0.9, 10.0)
     with pytest.raises(ConfigError, match="control"):
         SolveOptions(control="volt-watt")  # type: ignore[arg-type]

@@ -30,13 +30,15 @@ def test_control_document_holds_the_contract() -> None:
     assert control["without"]["v_max_pu"] == pytest.approx(float(uncontrolled.v_pu.max()))
     assert [c["mode"] for c in control["curves"]] == ["cosphi-p", "ieee1547-b"]
     qu = control["curves"][1]
-    assert qu["x_axis"] == "v_pu" and qu["y_axis"] == "q_inject_pct"
+    assert qu["x_axis"] == "v_pu"
+    assert qu["y_axis"] == "q_inject_pct"
     assert np.interp(1.08, qu["lines"][0]["x"], qu["lines"][0]["y"]) == pytest.approx(-44.0)
     cos_phi_p = control["curves"][0]
     assert [ln["y"][-1] for ln in cos_phi_p["lines"]] == [0.95, 0.9]  # one line per plant class
     pv = next(r for r in doc["inverters"] if r["id"] == "pv")
     assert {"id", "name", "bus", "mode", "p_mw", "q_mvar", "s_rated_mva", "v_pu", "cos_phi"} <= set(pv)
-    assert pv["bus"] == "b1" and pv["mode"] == "ieee1547-b"
+    assert pv["bus"] == "b1"
+    assert pv["mode"] == "ieee1547-b"
     assert pv["p_mw"] < 0 < pv["q_mvar"]  # generating and absorbing, load sign convention
     assert pv["cos_phi"] == pytest.approx(abs(pv["p_mw"]) / math.hypot(pv["p_mw"], pv["q_mvar"]))
     assert pv["v_pu"] == pytest.approx(float(controlled.result.v_pu[1]))
@@ -56,9 +58,13 @@ def test_markdown_and_html_sections() -> None:
     uncontrolled = solve_controlled(case, invs, ControlMode.NONE).result
     doc = control_document(controlled, invs, cfg, uncontrolled=uncontrolled, bus_ids=["b0", "b1"])
     md = "\n".join(control_markdown(doc))
-    assert "## Volt-VAR control" in md and "`qu`" in md and "reached its equilibrium" in md
+    assert "## Volt-VAR control" in md
+    assert "`qu`" in md
+    assert "reached its equilibrium" in md
     assert "| highest voltage (pu) |" in md
     html = control_html(doc)
     assert html.count("<svg") == 2  # one plot per mode in use (cosphi-p and qu)
-    assert "idle&lt;&amp;&gt;" in html and "idle<&>" not in html
-    assert control_markdown({"control": {"mode": "none"}}) == [] and control_html({}) == ""
+    assert "idle&lt;&amp;&gt;" in html
+    assert "idle<&>" not in html
+    assert control_markdown({"control": {"mode": "none"}}) == []
+    assert control_html({}) == ""
