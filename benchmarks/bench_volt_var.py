@@ -63,7 +63,8 @@ def bench_arrays(
     """Time every mode on one case against the uncontrolled ``solve_case``."""
     base_s, base = best_of(repeat, lambda: solve_case(case))
     first = {"scenario": scenario, "level": "arrays", "mode": "uncontrolled solve_case", "seconds": base_s,
-             "ratio": 1.0, "iterations": 0, "converged": base.converged, "v_max_pu": float(base.v_pu.max())}  # fmt: skip
+             "ratio": 1.0, "iterations": 0, "converged": base.converged,
+             "v_max_pu": float(base.v_pu.max())}  # fmt: skip
     rows = [first]
     for mode in ControlMode:
         seconds, res = best_of(repeat, lambda m=mode: solve_controlled(case, inverters, m))
