@@ -145,7 +145,9 @@ def _solve(
     findings.extend(chosen.apply(built.findings))
     timings["case"] = time.perf_counter() - clock
     if built.value is None:
-        return SolveResult(validation, None, None, None, tuple(sort_findings(findings)), opts, MappingProxyType(timings))
+        return SolveResult(
+            validation, None, None, None, tuple(sort_findings(findings)), opts, MappingProxyType(timings)
+        )
     build = built.value
     clock = time.perf_counter()
     result = solve_case(build.case, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter)

@@ -12,7 +12,15 @@ from cimflow.findings import Finding, Location, make_finding
 from cimflow.units import Dialect
 
 _SV_CLASSES = frozenset(
-    {"SvVoltage", "SvPowerFlow", "SvInjection", "SvTapStep", "SvStatus", "SvShuntCompensatorSections", "TopologicalIsland"}
+    {
+        "SvVoltage",
+        "SvPowerFlow",
+        "SvInjection",
+        "SvTapStep",
+        "SvStatus",
+        "SvShuntCompensatorSections",
+        "TopologicalIsland",
+    }
 )
 _DL_CLASSES = frozenset({"Diagram", "DiagramObject", "DiagramObjectPoint", "DiagramStyle", "TextDiagramObject"})
 _GL_CLASSES = frozenset({"Location", "PositionPoint", "CoordinateSystem"})
@@ -88,7 +96,9 @@ def describe(doc: RawDocument) -> tuple[DocumentInfo, list[Finding]]:
     findings: list[Finding] = []
     has_header = doc.header is not None
     version = (
-        ns.version_from_namespace(doc.cim_namespace, has_header=has_header) if doc.cim_namespace else ns.CimVersion.UNKNOWN
+        ns.version_from_namespace(doc.cim_namespace, has_header=has_header)
+        if doc.cim_namespace
+        else ns.CimVersion.UNKNOWN
     )
     declared = doc.declared_profiles
     detected = content_profiles(doc)
@@ -121,7 +131,10 @@ def describe(doc: RawDocument) -> tuple[DocumentInfo, list[Finding]]:
             make_finding(
                 codes.UNITS_ASSUMED,
                 Location(file=doc.name),
-                ctx={"dialect": "SI (V, W, var, m)", "reason": "CIM100 namespace without md:FullModel header (CIM100 distribution)"},
+                ctx={
+                    "dialect": "SI (V, W, var, m)",
+                    "reason": "CIM100 namespace without md:FullModel header (CIM100 distribution)",
+                },
             )
         )
     else:
@@ -131,7 +144,10 @@ def describe(doc: RawDocument) -> tuple[DocumentInfo, list[Finding]]:
                 make_finding(
                     codes.UNITS_ASSUMED,
                     Location(file=doc.name),
-                    ctx={"dialect": "CGMES (kV, MW, Mvar, km)", "reason": "cim16 namespace without md:FullModel header"},
+                    ctx={
+                        "dialect": "CGMES (kV, MW, Mvar, km)",
+                        "reason": "cim16 namespace without md:FullModel header",
+                    },
                 )
             )
     for namespace in sorted(

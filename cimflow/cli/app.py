@@ -7,8 +7,7 @@ import sys
 import typer
 
 from cimflow import __version__
-from cimflow.cli import convert, info, rules, solve, validate
-from cimflow.cli import connect, hosting
+from cimflow.cli import connect, convert, hosting, info, rules, solve, validate
 from cimflow.cli.console import fail
 
 app = typer.Typer(

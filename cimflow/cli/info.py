@@ -15,7 +15,9 @@ from cimflow.report.info import info_document
 
 
 def info(
-    paths: Annotated[list[Path], typer.Argument(help="CIM files, folders or zip archives (mixed).", show_default=False)],
+    paths: Annotated[
+        list[Path], typer.Argument(help="CIM files, folders or zip archives (mixed).", show_default=False)
+    ],
     fmt: Annotated[TextOrJson, typer.Option("--format", "-f", help="Output format.")] = TextOrJson.text,
 ) -> None:
     """Describe CIM inputs: versions, profiles, headers, objects per class, findings so far.

@@ -18,6 +18,7 @@ from cimflow.cli.console import fail, stderr, stdout
 from cimflow.config import load_settings
 from cimflow.errors import ConfigError
 from cimflow.findings import Severity
+from cimflow.gcpause import gc_paused
 from cimflow.powerflow import Solver
 from cimflow.report.cim_annotated import render_annotated_cim
 from cimflow.report.common import dumps
@@ -53,8 +54,16 @@ def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bo
     v = result.validation
     sol = result.solution
     stem = _stem(paths)
-    if v.network is not None and v.topology is not None and result.build is not None and result.result is not None and sol is not None:
-        annotated = render_annotated_cim(v.network, v.topology, result.build, result.result, sol, stem=f"{stem}_cimflow")
+    if (
+        v.network is not None
+        and v.topology is not None
+        and result.build is not None
+        and result.result is not None
+        and sol is not None
+    ):
+        annotated = render_annotated_cim(
+            v.network, v.topology, result.build, result.result, sol, stem=f"{stem}_cimflow"
+        )
         if merged:
             files[f"{stem}_merged.xml"] = _merge(v.network, annotated.documents)
         else:
@@ -154,7 +163,9 @@ def solve_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for the annotated CIM (inputs + TP + SV) and reports.")
     ] = None,
-    report: Annotated[bool, typer.Option("--report", help="Also write report.json, report.md and report.html.")] = False,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write report.json, report.md and report.html.")
+    ] = False,
     fmt: Annotated[TextOrJson, typer.Option("--format", "-f", help="stdout: summary table or the JSON report.")] = (
         TextOrJson.text
     ),
@@ -170,10 +181,13 @@ def solve_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist in --out.")] = False,
     control: Annotated[
         ControlMode | None,
-        typer.Option("--control", help="Volt-VAR control of the inverters (default: `control` in the config, else none)."),
+        typer.Option(
+            "--control", help="Volt-VAR control of the inverters (default: `control` in the config, else none)."
+        ),
     ] = None,
     control_config: Annotated[
-        Path | None, typer.Option("--control-config", help="TOML file with the control curves, limits and loop settings.")
+        Path | None,
+        typer.Option("--control-config", help="TOML file with the control curves, limits and loop settings."),
     ] = None,
 ) -> None:
     """Solve the power flow (FBS on radial feeders, Newton-Raphson where meshed) and check the limits.
@@ -202,7 +216,8 @@ def solve_command(
             fail(f"{location_text(f.location.file, f.location.line)}: {f.code} {f.message}")
         raise typer.Exit(2)
     if out is not None:
-        files = _outputs(result, paths, report=report, merged=merged)
+        with gc_paused():
+            files = _outputs(result, paths, report=report, merged=merged)
         clashes = [name for name in files if (out / name).exists()]
         if clashes and not force:
             fail(f"refusing to overwrite {len(clashes)} file(s) in {out}, e.g. {clashes[0]} (use --force)")
@@ -214,7 +229,9 @@ def solve_command(
     if fmt is TextOrJson.json:
         from cimflow.report.solve_json import solve_document
 
-        stdout.out(dumps(solve_document(result, inputs=[str(p) for p in paths])), end="", highlight=False)
+        with gc_paused():
+            text = dumps(solve_document(result, inputs=[str(p) for p in paths]))
+        stdout.out(text, end="", highlight=False)
     else:
         _print_summary(result)
     raise typer.Exit(1 if result.failed else 0)

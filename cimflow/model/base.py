@@ -102,9 +102,7 @@ class CimObject(BaseModel):
         """
         defaults = _DEFAULTS.get(cls)
         if defaults is None:
-            defaults = _DEFAULTS[cls] = {
-                name: f.default for name, f in cls.model_fields.items() if not f.is_required()
-            }
+            defaults = _DEFAULTS[cls] = {name: f.default for name, f in cls.model_fields.items() if not f.is_required()}
         data = dict(defaults)
         data.update(values)
         obj = cls.__new__(cls)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cimflow.ids import MRID
-from cimflow.model.base import CimObject, Check, Read, attr, ref
+from cimflow.model.base import Check, CimObject, Read, attr, ref
 from cimflow.units import Quantity as Q
 
 PHASE_CODES = (
@@ -82,9 +82,9 @@ class Terminal(CimObject):
     conducting_equipment: Annotated[MRID | None, ref("Terminal.ConductingEquipment", targets=("*equipment",))] = None
     connectivity_node: Annotated[MRID | None, ref("Terminal.ConnectivityNode", targets=("ConnectivityNode",))] = None
     topological_node: Annotated[MRID | None, ref("Terminal.TopologicalNode", targets=("TopologicalNode",))] = None
-    sequence_number: Annotated[int | None, attr("ACDCTerminal.sequenceNumber", "Terminal.sequenceNumber", read=Read.INT)] = (
-        None
-    )
+    sequence_number: Annotated[
+        int | None, attr("ACDCTerminal.sequenceNumber", "Terminal.sequenceNumber", read=Read.INT)
+    ] = None
     connected: Annotated[bool | None, attr("ACDCTerminal.connected", "Terminal.connected", read=Read.BOOL)] = None
     phases: Annotated[str | None, attr("Terminal.phases", read=Read.ENUM, enum=PHASE_CODES)] = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cimflow.ids import MRID
-from cimflow.model.base import CimObject, Check, Read, attr, ref
+from cimflow.model.base import Check, CimObject, Read, attr, ref
 from cimflow.model.core import CONTAINERS
 from cimflow.units import Quantity as Q
 
@@ -42,8 +42,12 @@ class ACLineSegment(Equipment):
 class PerLengthSequenceImpedance(CimObject):
     """Sequence impedance per length (CIM100), in ohm/km and S/km."""
 
-    r_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.r", q=Q.IMPEDANCE_PER_LENGTH, check=NN)] = None
-    x_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.x", q=Q.IMPEDANCE_PER_LENGTH, check=NN)] = None
+    r_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.r", q=Q.IMPEDANCE_PER_LENGTH, check=NN)] = (
+        None
+    )
+    x_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.x", q=Q.IMPEDANCE_PER_LENGTH, check=NN)] = (
+        None
+    )
     bch_s_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.bch", q=Q.ADMITTANCE_PER_LENGTH)] = None
     gch_s_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.gch", q=Q.ADMITTANCE_PER_LENGTH)] = None
     r0_ohm_per_km: Annotated[float | None, attr("PerLengthSequenceImpedance.r0", q=Q.IMPEDANCE_PER_LENGTH)] = None
@@ -94,9 +98,9 @@ class PowerTransformerEnd(TransformerEndBase):
     rated_u_kv: Annotated[
         float | None, attr("PowerTransformerEnd.ratedU", q=Q.VOLTAGE, check=Check.POSITIVE_VOLTAGE)
     ] = None
-    rated_s_mva: Annotated[
-        float | None, attr("PowerTransformerEnd.ratedS", q=Q.POWER, check=Check.POSITIVE_RATING)
-    ] = None
+    rated_s_mva: Annotated[float | None, attr("PowerTransformerEnd.ratedS", q=Q.POWER, check=Check.POSITIVE_RATING)] = (
+        None
+    )
     r_ohm: Annotated[float | None, attr("PowerTransformerEnd.r", q=Q.IMPEDANCE, check=NN)] = None
     x_ohm: Annotated[float | None, attr("PowerTransformerEnd.x", q=Q.IMPEDANCE)] = None
     g_s: Annotated[float | None, attr("PowerTransformerEnd.g", q=Q.ADMITTANCE)] = None
@@ -110,17 +114,17 @@ class PowerTransformerEnd(TransformerEndBase):
 class TransformerTank(Equipment):
     """CIM100: one tank of a (possibly unbalanced) transformer bank."""
 
-    power_transformer: Annotated[MRID | None, ref("TransformerTank.PowerTransformer", targets=("PowerTransformer",))] = (
-        None
-    )
+    power_transformer: Annotated[
+        MRID | None, ref("TransformerTank.PowerTransformer", targets=("PowerTransformer",))
+    ] = None
 
 
 class TransformerTankEnd(TransformerEndBase):
     """CIM100: a winding of a tank; electrical data lives in catalogue info or mesh impedances."""
 
-    transformer_tank: Annotated[MRID | None, ref("TransformerTankEnd.TransformerTank", targets=("TransformerTank",))] = (
-        None
-    )
+    transformer_tank: Annotated[
+        MRID | None, ref("TransformerTankEnd.TransformerTank", targets=("TransformerTank",))
+    ] = None
     phases: Annotated[str | None, attr("TransformerTankEnd.phases", read=Read.ENUM)] = None
 
 
@@ -168,9 +172,9 @@ class RatioTapChanger(TapChangerBase):
 class PhaseTapChanger(TapChangerBase):
     """Any phase tap changer: kept and flagged, not modelled in the balanced radial solve."""
 
-    transformer_end: Annotated[
-        MRID | None, ref("PhaseTapChanger.TransformerEnd", targets=("PowerTransformerEnd",))
-    ] = None
+    transformer_end: Annotated[MRID | None, ref("PhaseTapChanger.TransformerEnd", targets=("PowerTransformerEnd",))] = (
+        None
+    )
 
 
 class Switch(Equipment):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cimflow.ids import MRID
-from cimflow.model.base import CimObject, Check, Read, attr, ref
+from cimflow.model.base import Check, CimObject, Read, attr, ref
 from cimflow.model.equipment import Equipment
 from cimflow.units import Quantity as Q
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cimflow.ids import MRID
-from cimflow.model.base import CimObject, Check, Read, attr, ref
+from cimflow.model.base import Check, CimObject, Read, attr, ref
 from cimflow.units import Quantity as Q
 
 LIMIT_KINDS = ("patl", "tatl", "tc", "tct", "highVoltage", "lowVoltage", "patlt", "alarmVoltage", "warningVoltage")
@@ -14,7 +14,9 @@ LIMIT_KINDS = ("patl", "tatl", "tc", "tct", "highVoltage", "lowVoltage", "patlt"
 class OperationalLimitSet(CimObject):
     """A set of limits attached to a terminal or a piece of equipment."""
 
-    terminal: Annotated[MRID | None, ref("OperationalLimitSet.Terminal", targets=("Terminal", "DCTerminal", "ACDCConverterDCTerminal"))] = None
+    terminal: Annotated[
+        MRID | None, ref("OperationalLimitSet.Terminal", targets=("Terminal", "DCTerminal", "ACDCConverterDCTerminal"))
+    ] = None
     equipment: Annotated[MRID | None, ref("OperationalLimitSet.Equipment")] = None
 
 
@@ -27,9 +29,7 @@ class OperationalLimitType(CimObject):
     ] = None
     acceptable_duration_s: Annotated[float | None, attr("OperationalLimitType.acceptableDuration")] = None
     direction: Annotated[str | None, attr("OperationalLimitType.direction", read=Read.ENUM)] = None
-    is_infinite_duration: Annotated[bool | None, attr("OperationalLimitType.isInfiniteDuration", read=Read.BOOL)] = (
-        None
-    )
+    is_infinite_duration: Annotated[bool | None, attr("OperationalLimitType.isInfiniteDuration", read=Read.BOOL)] = None
 
 
 class OperationalLimit(CimObject):

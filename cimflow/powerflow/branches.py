@@ -24,10 +24,9 @@ magnitude or flow. PhaseTapChangers are kept in the model and reported, not appl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cmath
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -121,7 +120,7 @@ def line_params(network: Network, line: ACLineSegment, vb_from: float, vb_to: fl
     )
 
 
-def tap_voltage_kv(end: PowerTransformerEnd, tap: RatioTapChanger | None, rated_kv: float) -> float:
+def tap_voltage_kv(tap: RatioTapChanger | None, rated_kv: float) -> float:
     """The end's winding voltage at the present tap: ``neutralU·(1 + (step − neutralStep)·svi/100)``."""
     if tap is None or tap.step_voltage_increment_pct is None:
         return rated_kv
@@ -162,8 +161,8 @@ def transformer_params(
     if u2 is not end2.rated_u_kv:
         notes.append(("rated_u_kv", f"{u2:g} kV", "end 2 ratedU missing: the bus base voltage"))
     taps = network.tap_changers_of
-    u1t = tap_voltage_kv(end1, taps.get(end1.mrid), u1)
-    u2t = tap_voltage_kv(end2, taps.get(end2.mrid), u2)
+    u1t = tap_voltage_kv(taps.get(end1.mrid), u1)
+    u2t = tap_voltage_kv(taps.get(end2.mrid), u2)
     z_ohm_at_2 = _end_z(end1) * (u2 / u1) ** 2 + _end_z(end2)
     z_base = vb_to * vb_to / s_base
     tap = cmath.rect((u1t / vb_from) / (u2t / vb_to), _clock_rad(end2) - _clock_rad(end1))
@@ -191,7 +190,7 @@ def winding_params(
     notes: list[tuple[str, str, str]] = []
     ui = end.rated_u_kv if end.rated_u_kv and end.rated_u_kv > 0 else vb_winding
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_star
-    uit = tap_voltage_kv(end, network.tap_changers_of.get(end.mrid), ui)
+    uit = tap_voltage_kv(network.tap_changers_of.get(end.mrid), ui)
     z_star = _end_z(end) * (u1 / ui) ** 2
     z_base = vb_star * vb_star / s_base
     tap = cmath.rect((uit / vb_winding) / (u1 / vb_star), _clock_rad(end1) - _clock_rad(end))

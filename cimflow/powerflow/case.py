@@ -158,7 +158,9 @@ def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0)
         else:
             # no impedance cimflow can read (e.g. a CIM100 TransformerTank described only by catalogue
             # data): a near short circuit at the nominal ratio of the two buses, reported as CF051
-            transformer = br.kind in (BranchKind.TRANSFORMER, BranchKind.TRANSFORMER_WINDING) or "Transformer" in br.cim_class
+            transformer = (
+                br.kind in (BranchKind.TRANSFORMER, BranchKind.TRANSFORMER_WINDING) or "Transformer" in br.cim_class
+            )
             ratio = 1.0 if transformer else vb[t] / vb[f]
             p = BranchParams(1.0 / complex(0, 1e-6), 0j, 0j, complex(ratio), 0j, 0j,
                              (("r_ohm", "1e-06 pu", f"{br.cim_class} has no impedance cimflow reads"),))  # fmt: skip

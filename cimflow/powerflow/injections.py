@@ -94,7 +94,13 @@ def _zip_shares(
             e = exponent or 0.0
             nearest = min((0, 1, 2), key=lambda k: abs(k - e))
             if abs(nearest - e) > 1e-9:
-                _note(findings, lrc, f"{name}_voltage_exponent", f"{nearest}", f"exponent {e:g} mapped to the nearest ZIP term")
+                _note(
+                    findings,
+                    lrc,
+                    f"{name}_voltage_exponent",
+                    f"{nearest}",
+                    f"exponent {e:g} mapped to the nearest ZIP term",
+                )
             shares.append(tuple(1.0 if k == nearest else 0.0 for k in (0, 1, 2)))
         return shares[0], shares[1]  # type: ignore[return-value]
 
@@ -109,12 +115,20 @@ def _zip_shares(
     )
 
 
-def _set_point(network: Network, topology: Topology, eq: CimObject, bus: int, vb: list[float], findings: list[Finding]) -> complex:
+def _set_point(
+    network: Network, topology: Topology, eq: CimObject, bus: int, vb: list[float], findings: list[Finding]
+) -> complex:
     if isinstance(eq, EnergySource):
         if eq.voltage_magnitude_kv:
             return cmath.rect(eq.voltage_magnitude_kv / vb[bus], eq.voltage_angle_rad or 0.0)
         if eq.nominal_voltage_kv:
-            _note(findings, eq, "voltage_magnitude_kv", f"{eq.nominal_voltage_kv:g} kV", "no voltageMagnitude: nominalVoltage")
+            _note(
+                findings,
+                eq,
+                "voltage_magnitude_kv",
+                f"{eq.nominal_voltage_kv:g} kV",
+                "no voltageMagnitude: nominalVoltage",
+            )
             return complex(eq.nominal_voltage_kv / vb[bus])
     rc_id = getattr(eq, "regulating_control", None)
     rc = network.of(RegulatingControl).get(rc_id) if rc_id else None
@@ -178,7 +192,13 @@ def collect_injections(
                     sv_flows = {f.terminal: (f.p_mw, f.q_mvar) for f in network.of(SvPowerFlow).values() if f.terminal}
                 p, q = sv_flows.get(inj.terminal, (None, None))
                 if p is not None or q is not None:
-                    _note(findings, eq, "p_mw", f"{p or 0:g} MW, {q or 0:g} Mvar", "no p/q in SSH: the SV flow at its terminal")
+                    _note(
+                        findings,
+                        eq,
+                        "p_mw",
+                        f"{p or 0:g} MW, {q or 0:g} Mvar",
+                        "no p/q in SSH: the SV flow at its terminal",
+                    )
             if p is None and q is None:
                 _note(findings, eq, "p_mw", "0 MW, 0 Mvar", "no p/q anywhere in the inputs")
             p, q = p or 0.0, q or 0.0

@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 from cimflow.cim import namespaces as ns
 from cimflow.cim.ingest import Dataset
 from cimflow.cim.profiles import DocumentInfo
+from cimflow.gcpause import gc_paused
 from cimflow.ids import MRID
 from cimflow.model.network import Network
 from cimflow.powerflow.case import CaseBuild
@@ -115,7 +116,7 @@ class _Ids:
                 if obj.id_attr == "ID":
                     self.refs[obj.mrid] = "#" + obj.ident
                 elif obj.mrid not in self.refs:
-                    self.refs[obj.mrid] = obj.ident if not obj.ident.startswith("#") else obj.ident
+                    self.refs[obj.mrid] = obj.ident
                     self.urn = self.urn or obj.ident.lower().startswith("urn:uuid:")
 
     def ref(self, mrid: MRID) -> _Ref:
@@ -146,6 +147,13 @@ def render_annotated_cim(
     network: Network, topology: Topology, build: CaseBuild, result: PowerFlowResult, solution: Solution, *, stem: str
 ) -> AnnotatedCim:
     """Render the SV (and, if the input had none, TP) documents of a solved network."""
+    with gc_paused():  # a million small strings next to the whole model: collections would only cost time
+        return _render(network, topology, build, result, solution, stem=stem)
+
+
+def _render(
+    network: Network, topology: Topology, build: CaseBuild, result: PowerFlowResult, solution: Solution, *, stem: str
+) -> AnnotatedCim:
     dataset: Dataset = network.dataset  # type: ignore[assignment]
     infos: list[DocumentInfo] = list(network.documents)  # type: ignore[arg-type]
     cim_infos = [i for i in infos if i.cim_namespace]
@@ -156,9 +164,18 @@ def render_annotated_cim(
     ids = _Ids(dataset, seed)
     v_factor = 1e3 if si else 1.0  # kV -> V for CIM100 distribution files
     p_factor = 1e6 if si else 1.0  # MW -> W
-    scenario = next((i.header.get("scenarioTime") for i in _pick(infos, ns.Profile.SSH, ns.Profile.EQ) if i.header.get("scenarioTime")), None)
+    scenario = next(
+        (
+            i.header.get("scenarioTime")
+            for i in _pick(infos, ns.Profile.SSH, ns.Profile.EQ)
+            if i.header.get("scenarioTime")
+        ),
+        None,
+    )
     created = _now()
-    has_tp = any(ns.Profile.TP in i.profiles for i in infos) and all(b.topological_node for b in topology.buses if b.star_of is None)
+    has_tp = any(ns.Profile.TP in i.profiles for i in infos) and all(
+        b.topological_node for b in topology.buses if b.star_of is None
+    )
     out: list[tuple[str, bytes]] = []
 
     def header(kind: str, deps: list[str]) -> dict[str, object] | None:
@@ -188,7 +205,9 @@ def render_annotated_cim(
                 continue
             new = ids.new("TopologicalNode", bus.mrid)
             ident, about = ids.define(new)
-            bv = next((m for m, b in network.base_voltages.items() if b.nominal_voltage_kv == bus.base_voltage_kv), None)
+            bv = next(
+                (m for m, b in network.base_voltages.items() if b.nominal_voltage_kv == bus.base_voltage_kv), None
+            )
             props: list[tuple[str, object]] = [("IdentifiedObject.name", bus.name or bus.mrid)]
             if version is ns.CimVersion.CGMES_3_0:
                 props.append(("IdentifiedObject.mRID", new))
@@ -196,18 +215,31 @@ def render_annotated_cim(
             tp.obj("TopologicalNode", ident, about=about, props=props)
             tn_of_bus[bus.index] = ids.ref_new(new)
             for cn in bus.connectivity_nodes:
-                tp.obj("ConnectivityNode", ids.ref(cn).target, about=True, props=[("ConnectivityNode.TopologicalNode", tn_of_bus[bus.index])])
+                tp.obj(
+                    "ConnectivityNode",
+                    ids.ref(cn).target,
+                    about=True,
+                    props=[("ConnectivityNode.TopologicalNode", tn_of_bus[bus.index])],
+                )
         for term, bus_index in sorted(topology.bus_of_terminal.items()):
-            tp.obj("Terminal", ids.ref(term).target, about=True, props=[("Terminal.TopologicalNode", tn_of_bus[bus_index])])
+            tp.obj(
+                "Terminal", ids.ref(term).target, about=True, props=[("Terminal.TopologicalNode", tn_of_bus[bus_index])]
+            )
         out.append((f"{stem}_TP.xml", tp.render()))
     else:
         for bus in topology.buses:
-            tn_of_bus[bus.index] = ids.ref(bus.topological_node) if bus.topological_node else ids.ref_new(ids.new("TopologicalNode", bus.mrid))
+            tn_of_bus[bus.index] = (
+                ids.ref(bus.topological_node)
+                if bus.topological_node
+                else ids.ref_new(ids.new("TopologicalNode", bus.mrid))
+            )
 
     deps = [i.header_mrid for i in _pick(infos, ns.Profile.SSH, ns.Profile.TP) if i.header_mrid]
     if not has_tp:
         deps.append(tp_id)
-    sv = _Writer(cim_ns, header=header("SV", deps or [i.header_mrid for i in _pick(infos, ns.Profile.EQ) if i.header_mrid]))
+    sv = _Writer(
+        cim_ns, header=header("SV", deps or [i.header_mrid for i in _pick(infos, ns.Profile.EQ) if i.header_mrid])
+    )
     for b in solution.buses:
         if b.index not in tn_of_bus:
             continue
@@ -220,7 +252,11 @@ def render_annotated_cim(
         ])  # fmt: skip
     flows: dict[MRID, tuple[float, float]] = {}
     for br in solution.branches:
-        top = topology.branches[int(build.index.branch_topology_index[br.index])] if br.kind != "source-impedance" else None
+        top = (
+            topology.branches[int(build.index.branch_topology_index[br.index])]
+            if br.kind != "source-impedance"
+            else None
+        )
         if top is None:
             continue
         flows[top.from_terminal] = (br.p_from_mw, br.q_from_mvar)
@@ -235,7 +271,11 @@ def render_annotated_cim(
             continue
         if rec.role == "slack":
             flows[term] = slack_flow.get(rec.mrid, (0.0, 0.0))
-            internal = [k for k, m in enumerate(build.index.branch_mrid) if m == rec.mrid and build.index.branch_kind[k] == "source-impedance"]
+            internal = [
+                k
+                for k, m in enumerate(build.index.branch_mrid)
+                if m == rec.mrid and build.index.branch_kind[k] == "source-impedance"
+            ]
             if internal:
                 k = internal[0]
                 flows[term] = (float(result.p_to_mw[k]), float(result.q_to_mvar[k]))
@@ -247,19 +287,37 @@ def render_annotated_cim(
         sv.obj("SvPowerFlow", ident, about=about, props=[
             ("SvPowerFlow.p", p * p_factor), ("SvPowerFlow.q", q * p_factor), ("SvPowerFlow.Terminal", ids.ref(term)),
         ])  # fmt: skip
-    for tc_id, tc in sorted(network.tap_changers_of.items()):
+    for _end, tc in sorted(network.tap_changers_of.items()):
         step = tc.step if tc.step is not None else tc.normal_step
         if step is None:
             continue
         new = ids.new("SvTapStep", tc.mrid)
         ident, about = ids.define(new)
-        sv.obj("SvTapStep", ident, about=about, props=[("SvTapStep.position", float(step)), ("SvTapStep.TapChanger", ids.ref(tc.mrid))])
+        sv.obj(
+            "SvTapStep",
+            ident,
+            about=about,
+            props=[("SvTapStep.position", float(step)), ("SvTapStep.TapChanger", ids.ref(tc.mrid))],
+        )
     out_of_service = {d.mrid for d in topology.detached if d.reason is DetachReason.OUT_OF_SERVICE}
-    equipment = sorted({*(b.mrid for b in topology.branches), *(i.mrid for i in topology.injections), *topology.bus_of_closed_switch, *(s.mrid for s in topology.open_switches), *out_of_service})
+    equipment = sorted(
+        {
+            *(b.mrid for b in topology.branches),
+            *(i.mrid for i in topology.injections),
+            *topology.bus_of_closed_switch,
+            *(s.mrid for s in topology.open_switches),
+            *out_of_service,
+        }
+    )
     for mrid in equipment:
         new = ids.new("SvStatus", mrid)
         ident, about = ids.define(new)
-        sv.obj("SvStatus", ident, about=about, props=[("SvStatus.inService", mrid not in out_of_service), ("SvStatus.ConductingEquipment", ids.ref(mrid))])
+        sv.obj(
+            "SvStatus",
+            ident,
+            about=about,
+            props=[("SvStatus.inService", mrid not in out_of_service), ("SvStatus.ConductingEquipment", ids.ref(mrid))],
+        )
     for island in topology.islands:
         if not island.energised:
             continue
@@ -267,7 +325,9 @@ def render_annotated_cim(
         ident, about = ids.define(new)
         props: list[tuple[str, object]] = [("IdentifiedObject.name", f"island {island.index}")]
         props.append(("TopologicalIsland.AngleRefTopologicalNode", tn_of_bus[island.root]))
-        props.extend(("TopologicalIsland.TopologicalNodes", tn_of_bus[int(k)]) for k in island.buses if int(k) in tn_of_bus)
+        props.extend(
+            ("TopologicalIsland.TopologicalNodes", tn_of_bus[int(k)]) for k in island.buses if int(k) in tn_of_bus
+        )
         sv.obj("TopologicalIsland", ident, about=about, props=props)
     out.append((f"{stem}_SV.xml", sv.render()))
     return AnnotatedCim(tuple(out))

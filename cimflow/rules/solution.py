@@ -50,7 +50,9 @@ class VoltageOutOfBand(BaseRule):
         for bus in sol.buses:  # type: ignore[attr-defined]
             if not bus.energised or lo <= bus.v_pu <= hi:
                 continue
-            node = ctx.network.get(bus.topological_node or (bus.connectivity_nodes[0] if bus.connectivity_nodes else None))
+            node = ctx.network.get(
+                bus.topological_node or (bus.connectivity_nodes[0] if bus.connectivity_nodes else None)
+            )
             loc = node.location() if node is not None else Location(mrid=bus.id, cim_class="TopologicalNode")
             yield self.finding(
                 Location(mrid=bus.id, cim_class=loc.cim_class, attribute="v_pu", file=loc.file, line=loc.line),
@@ -91,7 +93,9 @@ class TransformerOverload(BaseRule):
             if not br.kind.startswith("transformer") or br.loading_pct is None or br.loading_pct <= limit:
                 continue
             obj = ctx.network.get(br.equipment)
-            loc = obj.location("s_mva") if obj is not None else Location(mrid=br.equipment, cim_class="PowerTransformer")
+            loc = (
+                obj.location("s_mva") if obj is not None else Location(mrid=br.equipment, cim_class="PowerTransformer")
+            )
             s = max(abs(complex(br.p_from_mw, br.q_from_mvar)), abs(complex(br.p_to_mw, br.q_to_mvar)))
             yield self.finding(
                 loc,
@@ -115,4 +119,10 @@ class ReversePowerFlow(BaseRule):
             yield self.finding(loc, ctx={"p_mw": _fmt(-br.p_from_mw)})
 
 
-SOLUTION_RULES = (PowerFlowNotConverged(), VoltageOutOfBand(), LineOverload(), TransformerOverload(), ReversePowerFlow())
+SOLUTION_RULES = (
+    PowerFlowNotConverged(),
+    VoltageOutOfBand(),
+    LineOverload(),
+    TransformerOverload(),
+    ReversePowerFlow(),
+)
