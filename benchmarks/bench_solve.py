@@ -1,0 +1,94 @@
+"""End-to-end `cimflow solve` on synthetic CGMES feeders: read, validate, build the case, solve, write the SV.
+
+Usage::
+
+    python benchmarks/bench_solve.py [--sizes 1000 10000 100000] [--out benchmarks/results/solve.json]
+
+Each size runs in its own interpreter (so the peak memory is per size). The reference is a raw
+``lxml.etree.fromstring`` of the same bytes with the same safe parser options. Peer solvers
+(pandapower bfsw/nr, power-grid-model) on feeders of the same sizes are in ``bench_powerflow.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def run_one(n: int) -> dict[str, object]:
+    """Measure one size in this process."""
+    from lxml import etree
+
+    import cimflow
+    from cimflow.cim.rdf import _PARSER_OPTIONS
+    from cimflow.report.cim_annotated import render_annotated_cim
+    from cimflow.samples import write_synthetic_feeder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_synthetic_feeder(n, Path(tmp), pv_share=0.3)
+        blobs = [p.read_bytes() for p in paths]
+        t0 = time.perf_counter()
+        for b in blobs:
+            etree.fromstring(b, etree.XMLParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
+        t_raw = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = cimflow.solve(paths)
+        t_solve = time.perf_counter() - t0
+        v = result.validation
+        assert result.solution is not None and v.network is not None and v.topology is not None
+        t0 = time.perf_counter()
+        assert result.build is not None and result.result is not None
+        docs = render_annotated_cim(v.network, v.topology, result.build, result.result, result.solution, stem="x")
+        for name, data in docs.documents:
+            (Path(tmp) / name).write_bytes(data)
+        t_write = time.perf_counter() - t0
+        timings = {k: round(s, 4) for k, s in result.timings_s.items()}
+    total = t_solve + t_write
+    return {
+        "n_buses": n,
+        "bytes": sum(len(b) for b in blobs),
+        "converged": result.converged,
+        "solver": result.solution.solver,
+        "iterations": result.solution.iterations,
+        "lxml_parse_s": round(t_raw, 4),
+        "stages_s": timings,
+        "write_sv_s": round(t_write, 4),
+        "end_to_end_s": round(total, 4),
+        "ratio_to_lxml": round(total / t_raw, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    """Run every size in a subprocess and write the results."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/solve.json"))
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return
+    rows = []
+    for n in args.sizes:
+        proc = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(
+            f"{n:>7} buses {row['bytes'] / 1e6:7.1f} MB  lxml {row['lxml_parse_s']:7.3f} s  "
+            f"solve end to end {row['end_to_end_s']:8.3f} s (x{row['ratio_to_lxml']})  "
+            f"stages {row['stages_s']}  peak {row['peak_rss_mb']} MB",
+            flush=True,
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"benchmark": "solve", "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
