@@ -125,6 +125,7 @@ NON_UUID_MRID = entry(
     what="That identifiers are UUIDs, as CGMES requires.",
     why="Names as identifiers collide when models from several sources are merged.",
     example="NEPLAN's `rdf:ID=\"N12\"`.",
+    options="None. More than 20 such objects in one document are one finding for the document (with the count).",
     references="CGMES 2.4.15 clause 5.3 (mRID as UUID).",
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from cimflow.catalog import data as codes
 from cimflow.catalog import inputs as icodes
@@ -30,6 +31,7 @@ _NEEDS_VOLTAGE: tuple[type[equipment.Equipment], ...] = (
 # equipment that carries no power: a floating terminal of it changes no flow (warning, not error)
 _PASSIVE = frozenset({"Junction", "BusbarSection", "Ground", "Clamp", "FaultIndicator"})
 _UUID_LENGTH = 36
+_NON_UUID_PER_OBJECT_MAX = 20  # above this many in one document, one finding for the document
 _TWO = frozenset({"ACLineSegment", "SeriesCompensator", "EquivalentBranch", *SWITCH_CLASSES})
 _ONE = frozenset(
     {
@@ -182,13 +184,29 @@ class NonUuidMrid(BaseRule):
     """Report objects whose identifier is not a UUID (CGMES requires UUIDs; vendor names are legal elsewhere)."""
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        """Yield one info finding per object with a non-UUID mRID."""
+        """Yield one info finding per object, or one per document where a document has many."""
         net = ctx.network
+        by_file: dict[str, list[Location]] = {}
         for objects in (net.by_mrid.values(), net.opaque.values()):
             for obj in objects:
                 mrid = obj.mrid
                 if len(mrid) != _UUID_LENGTH or not is_uuid(mrid):
-                    yield self.finding(_location(obj))
+                    loc = _location(obj)
+                    by_file.setdefault(loc.file or "", []).append(loc)
+        for locations in by_file.values():
+            if len(locations) <= _NON_UUID_PER_OBJECT_MAX:
+                yield from (self.finding(loc) for loc in locations)
+                continue
+            # a whole export named by a vendor: one finding for the document, not hundreds of lines
+            locations.sort(key=lambda loc: loc.line or 0)
+            first = locations[0]
+            finding = self.finding(first, related=[loc.mrid or "" for loc in locations[:20]])
+            yield replace(
+                finding,
+                message=f"{len(locations)} identifiers in this document are not UUIDs "
+                f"(first: {first.cim_class} {first.mrid})",
+                ctx={"n_objects": len(locations)},
+            )
 
 
 RULES = (MissingMandatoryAttribute(), TerminalCount(), TerminalWithoutNode(), EquipmentWithoutTerminals(),
