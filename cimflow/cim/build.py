@@ -45,6 +45,7 @@ _CHECK_FAILS: dict[Check, Callable[[float], bool]] = {
     Check.POSITIVE_RATING: lambda v: v <= 0,
     Check.POSITIVE_LENGTH: lambda v: v <= 0,
 }
+_BOOL_TEXT = {"true": True, "false": False}
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
 _VERSION_RE = re.compile(r"^\s*[0-9]+([.\-_][0-9A-Za-z]+)*\s*$")
@@ -66,6 +67,25 @@ def _plan(model: type[CimObject]) -> Plan:
                         plan[name] = (fname, meta, priority)
         _PLANS[model] = plan
     return plan
+
+
+_TARGET_OK: dict[tuple[tuple[str, ...], str], bool] = {}
+
+
+def _target_ok(targets: tuple[str, ...], cls: str) -> bool:
+    """Whether an object of class ``cls`` may be referenced where ``targets`` are expected (memoised)."""
+    key = (targets, cls)
+    ok = _TARGET_OK.get(key)
+    if ok is None:
+        if "" in targets:
+            ok = True
+        elif targets == ("*equipment",):
+            ok = cls not in NON_EQUIPMENT
+        else:
+            models = {MODEL_OF_CLASS.get(t) for t in targets} - {None}
+            ok = cls in targets or MODEL_OF_CLASS.get(cls) in models
+        _TARGET_OK[key] = ok
+    return ok
 
 
 def is_internal_reference(value: str) -> bool:
@@ -119,9 +139,9 @@ class _Builder:
             return None
         if read is Read.STR:
             return value
-        text = value.strip()
+        text = value
         if read is Read.BOOL:
-            low = text.lower()
+            low = text.strip().lower()
             if low in _TRUE:
                 return True
             if low in _FALSE:
@@ -158,12 +178,7 @@ class _Builder:
 
     def check_target(self, obj: MergedObject, name: str, pv: PropValue, target: MRID, targets: tuple[str, ...]) -> None:
         tcls = self.merged.objects[target].cim_class
-        if "" in targets:
-            return
-        if targets == ("*equipment",):
-            ok = tcls not in NON_EQUIPMENT
-        else:
-            ok = tcls in targets or MODEL_OF_CLASS.get(tcls) in {MODEL_OF_CLASS.get(t) for t in targets} - {None}
+        ok = _target_ok(targets, tcls)
         if not ok:
             self.findings.append(
                 make_finding(
@@ -173,24 +188,15 @@ class _Builder:
                 )
             )
 
-    def check_references(self, obj: MergedObject) -> None:
-        objects = self.merged.objects
-        cache = _MRID_CACHE
-        for name, values in obj.props.items():
-            for pv in values if type(values) is list else (values,):
-                if pv[1] != Kind.REF:  # type: ignore[index]
-                    continue
-                value = pv[0]  # type: ignore[index]
-                target = cache.get(value) or normalise_mrid(value)
-                if target in objects or not is_internal_reference(value):
-                    continue
-                self.findings.append(
-                    make_finding(
-                        dcodes.DANGLING_REFERENCE,
-                        self.loc(obj, name, pv),  # type: ignore[arg-type]
-                        ctx={"target": value},
-                    )
-                )
+    def check_reference(self, obj: MergedObject, name: str, pv: PropValue) -> None:
+        """Report a reference to an object that is in none of the inputs (CF101)."""
+        value = pv[0]
+        target = _MRID_CACHE.get(value) or normalise_mrid(value)
+        if target in self.merged.objects or not is_internal_reference(value):
+            return
+        self.findings.append(
+            make_finding(dcodes.DANGLING_REFERENCE, self.loc(obj, name, pv), ctx={"target": value})
+        )
 
     def check_headers(self) -> None:
         for doc in self.dataset.documents:
@@ -219,16 +225,34 @@ class _Builder:
         by_mrid: dict[MRID, CimObject] = {}
         opaque: dict[MRID, OpaqueObject] = {}
         names = self.names
-        for mrid, obj in self.merged.objects.items():
-            self.check_references(obj)
+        objects = self.merged.objects
+        cache = _MRID_CACHE
+        dialects = self.dialects
+        ref_kind, literal_kind = int(Kind.REF), int(Kind.LITERAL)
+        float_read, ref_read, no_check, no_quantity = Read.FLOAT, Read.REF, Check.NONE, Quantity.NONE
+        str_read, bool_read, int_read = Read.STR, Read.BOOL, Read.INT
+        cgmes = Dialect.CGMES
+        for mrid, obj in objects.items():
             model = MODEL_OF_CLASS.get(obj.cim_class)
-            if model is None:
-                opaque[mrid] = OpaqueObject(mrid, obj.cim_class, names[obj.doc], obj.line)
-                continue
-            plan = _plan(model)
+            plan = _plan(model) if model is not None else None
             values: dict[str, Any] = {"mrid": mrid, "cim_class": obj.cim_class}
             priorities: dict[str, int] | None = None
             for name, stored in obj.props.items():
+                # references: every value must name an object of the inputs (dangling -> CF101)
+                if type(stored) is list:
+                    for pv in stored:
+                        if pv[1] == ref_kind:
+                            self.check_reference(obj, name, pv)
+                    pv = stored[0]
+                else:
+                    pv = stored
+                    if pv[1] == ref_kind:
+                        value = pv[0]
+                        target = cache.get(value) or normalise_mrid(value)
+                        if target not in objects and is_internal_reference(value):
+                            self.check_reference(obj, name, pv)
+                if plan is None:
+                    continue
                 entry = plan.get(name)
                 if entry is None:
                     continue
@@ -238,12 +262,45 @@ class _Builder:
                     priorities = priorities or {}
                     if priorities.get(fname, 0) <= priority:
                         continue
-                v = self.read_value(obj, spec, name, stored)
+                read = spec.read
+                v: Any
+                if (
+                    read is float_read
+                    and pv[1] == literal_kind
+                    and type(stored) is not list
+                    and spec.check is no_check
+                    and (spec.quantity is no_quantity or dialects[pv[2]] is cgmes)
+                ):
+                    # fast path: a plain number in internal units, no constraint (most attributes)
+                    try:
+                        v = float(pv[0])
+                    except ValueError:
+                        v = self.read_value(obj, spec, name, stored)
+                    else:
+                        if v - v != 0.0:  # NaN or inf
+                            v = self.read_value(obj, spec, name, stored)
+                elif read is ref_read and pv[1] == ref_kind:
+                    v = cache.get(pv[0]) or normalise_mrid(pv[0])
+                    if spec.targets:
+                        target_obj = objects.get(v)
+                        if target_obj is not None and not _target_ok(spec.targets, target_obj.cim_class):
+                            self.check_target(obj, name, pv, v, spec.targets)
+                elif pv[1] == literal_kind and type(stored) is not list and read is str_read:
+                    v = pv[0]
+                elif pv[1] == literal_kind and type(stored) is not list and read is bool_read and pv[0] in _BOOL_TEXT:
+                    v = _BOOL_TEXT[pv[0]]
+                elif pv[1] == literal_kind and type(stored) is not list and read is int_read and pv[0].isdigit():
+                    v = int(pv[0])
+                else:
+                    v = self.read_value(obj, spec, name, stored)
                 if v is not None:
                     values[fname] = v
                     if priority:
                         priorities = priorities or {}
                         priorities[fname] = priority
+            if model is None:
+                opaque[mrid] = OpaqueObject(mrid, obj.cim_class, names[obj.doc], obj.line)
+                continue
             values["source"] = SourceRef(names[obj.doc], obj.line)
             instance = self.post_process(model, obj, values)
             by_class.setdefault(model, {})[mrid] = instance

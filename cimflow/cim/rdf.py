@@ -106,36 +106,38 @@ def _verbatim(el: etree._Element) -> str:
     return str(etree.tostring(el, encoding="unicode", with_tail=False))
 
 
+_LITERAL, _REF, _XML = int(Kind.LITERAL), int(Kind.REF), int(Kind.XML)
+
+
 def _parse_object(el: etree._Element, tag: str, seen_predicates: set[str]) -> RawObject:
-    attrib = el.attrib
-    ident = attrib.get(ns.RDF_ID)
-    id_attr = "ID"
-    if ident is None:
-        ident = attrib.get(ns.RDF_ABOUT)
-        id_attr = "about"
+    items = el.items()
     line = el.sourceline or 0
-    if ident is None or len(attrib) != 1:
+    if len(items) != 1 or items[0][0] not in (ns.RDF_ID, ns.RDF_ABOUT):
         # blank node, rdf:nodeID or property attributes: keep the node as written
+        ident = el.get(ns.RDF_ID) or el.get(ns.RDF_ABOUT)
         mrid = normalise_mrid(ident) if ident is not None else MRID("")
         return RawObject(tag, "", ident or "", mrid, line, [], verbatim=_verbatim(el))
+    key, ident = items[0]
+    id_attr = "ID" if key == ns.RDF_ID else "about"
     props: list[Prop] = []
     append = props.append
     seen = seen_predicates.add
+    resource = ns.RDF_RESOURCE
     for p in el:
         ptag = p.tag
         if type(ptag) is not str:  # comments and processing instructions are not RDF
             continue
         seen(ptag)
-        items = p.items()
-        if not items:
+        attrs = p.items()
+        if not attrs:
             if len(p):
-                append((ptag, _verbatim(p), Kind.XML, p.sourceline or line))
+                append((ptag, _verbatim(p), _XML, p.sourceline))
             else:
-                append((ptag, p.text or "", Kind.LITERAL, p.sourceline or line))
-        elif len(items) == 1 and items[0][0] == ns.RDF_RESOURCE and not len(p):
-            append((ptag, items[0][1], Kind.REF, p.sourceline or line))
+                append((ptag, p.text or "", _LITERAL, p.sourceline))
+        elif len(attrs) == 1 and attrs[0][0] == resource and not len(p):
+            append((ptag, attrs[0][1], _REF, p.sourceline))
         else:
-            append((ptag, _verbatim(p), Kind.XML, p.sourceline or line))
+            append((ptag, _verbatim(p), _XML, p.sourceline))
     return RawObject(tag, id_attr, ident, normalise_mrid(ident), line, props)
 
 
