@@ -11,14 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order
-
 from cimflow.findings import Finding
 from cimflow.report.common import finding_records, tool_block
 from cimflow.report.svg import fmt
 from cimflow.topology.model import Topology
+from cimflow.topology.positions import tree_positions
 
 if TYPE_CHECKING:  # the report layer takes the results; it does not run the study
     from cimflow.apps.hosting_results import (
@@ -72,33 +69,6 @@ def _capacity(cap: Capacity) -> dict[str, Any]:
         "margins": {s.criterion.value: _state(s) for s in cap.margins},
         "n_solves": cap.n_solves,
     }
-
-
-def tree_parents(topology: Topology) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parent bus, depth and distance (km, NaN if unknown) of every bus on its island's tree from the source.
-
-    Radial energised islands take their feeder tree; meshed energised islands the breadth-first
-    spanning tree from their root. ``-1`` parent and depth where not energised. O(N).
-    """
-    n = len(topology.buses)
-    parent = np.full(n, -1, dtype=np.int64)
-    depth = np.full(n, -1, dtype=np.int64)
-    distance = np.full(n, np.nan)
-    for tree in topology.feeders:
-        parent[tree.order] = tree.parent
-        depth[tree.order] = tree.depth
-        distance[tree.order] = tree.distance_km
-    meshed = [i for i in topology.islands if i.energised and i.feeder < 0]
-    if meshed and n:
-        ones = np.ones(len(topology.branch_from), dtype=np.int8)
-        graph = coo_matrix((ones, (topology.branch_from, topology.branch_to)), shape=(n, n)).tocsr()
-        for island in meshed:
-            order, pred = breadth_first_order(graph, island.root, directed=False, return_predecessors=True)
-            parent[order] = np.where(pred[order] < 0, -1, pred[order])
-            depth[island.root] = 0
-            for k in order[1:].tolist():
-                depth[k] = depth[pred[k]] + 1
-    return parent, depth, distance
 
 
 def bus_coordinates(network: Network, topology: Topology) -> dict[int, tuple[float, float]]:
@@ -201,7 +171,7 @@ def hosting_document(
         The document (see ``schemas/hosting-capacity.schema.json``).
     """
     cfg = result.config
-    parent, depth, distance = tree_parents(topology)
+    parent, depth, distance = tree_positions(topology)
     coords = bus_coordinates(network, topology) if network is not None else {}
     ids = [b.mrid for b in topology.buses]
     records = [

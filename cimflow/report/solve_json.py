@@ -6,14 +6,11 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order
-
 from cimflow.findings import Finding, Severity
 from cimflow.powerflow.solution import BranchResult, BusResult, SlackResult, Solution
 from cimflow.report.common import dumps, finding_records, tool_block
 from cimflow.topology.model import Topology
+from cimflow.topology.positions import tree_positions
 
 if TYPE_CHECKING:  # the report layer takes the result; it does not run the pipeline
     from cimflow.solve import SolveResult
@@ -37,31 +34,6 @@ def num(value: float | None, digits: int = SIGNIFICANT_DIGITS) -> float | None:
         return None
     rounded = float(f"{float(value):.{digits}g}")
     return rounded + 0.0  # -0.0 + 0.0 == 0.0: one spelling of zero
-
-
-def _tree_positions(topology: Topology) -> tuple[np.ndarray, np.ndarray]:
-    """Parent bus and depth of every bus on its island's tree from the source (-1 where not energised).
-
-    Radial energised islands take their feeder tree. Meshed energised islands take the breadth-first
-    spanning tree from their root bus, so their depth is the number of hops from the source. O(N).
-    """
-    n = len(topology.buses)
-    parent = np.full(n, -1, dtype=np.int64)
-    depth = np.full(n, -1, dtype=np.int64)
-    for tree in topology.feeders:
-        parent[tree.order] = tree.parent
-        depth[tree.order] = tree.depth
-    meshed = [i for i in topology.islands if i.energised and i.feeder < 0]
-    if meshed and n:
-        ones = np.ones(len(topology.branch_from), dtype=np.int8)
-        graph = coo_matrix((ones, (topology.branch_from, topology.branch_to)), shape=(n, n)).tocsr()
-        for island in meshed:
-            order, pred = breadth_first_order(graph, island.root, directed=False, return_predecessors=True)
-            parent[order] = np.where(pred[order] < 0, -1, pred[order])
-            depth[island.root] = 0
-            for k in order[1:]:  # breadth-first: a bus's predecessor has its depth already
-                depth[k] = depth[pred[k]] + 1
-    return parent, depth
 
 
 def _bus_record(bus: BusResult, parent: str | None, depth: int) -> dict[str, Any]:
@@ -210,7 +182,7 @@ def solve_document(result: SolveResult, *, inputs: Sequence[str]) -> dict[str, A
     }
     buses: list[dict[str, Any]] = []
     if solution is not None and topology is not None:
-        parent, depth = _tree_positions(topology)
+        parent, depth, _distance = tree_positions(topology)
         ids = [b.id for b in solution.buses]
         for b in solution.buses:
             up = int(parent[b.index])
