@@ -15,6 +15,17 @@ def _solution(ctx: CheckContext) -> object | None:
     return getattr(ctx, "solution", None)
 
 
+def _converged(ctx: CheckContext) -> object | None:
+    """The solution when the power flow converged; limit checks on a non-solution would mislead."""
+    sol = _solution(ctx)
+    return sol if sol is not None and sol.converged else None  # type: ignore[attr-defined]
+
+
+def _equipment_location(ctx: CheckContext, mrid: str, attribute: str, cim_class: str) -> Location:
+    obj = ctx.network.get(mrid)
+    return obj.location(attribute) if obj is not None else Location(mrid=mrid, cim_class=cim_class)
+
+
 def _fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
@@ -43,8 +54,8 @@ class VoltageOutOfBand(BaseRule):
     """A bus voltage is outside the planning band."""
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        sol = _solution(ctx)
-        if sol is None or not sol.converged:  # type: ignore[attr-defined]
+        sol = _converged(ctx)
+        if sol is None:
             return
         lo, hi = ctx.settings.v_min_pu, ctx.settings.v_max_pu
         for bus in sol.buses:  # type: ignore[attr-defined]
@@ -65,17 +76,15 @@ class LineOverload(BaseRule):
     """A line carries more current than its permanent limit."""
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        sol = _solution(ctx)
-        if sol is None or not sol.converged:  # type: ignore[attr-defined]
+        sol = _converged(ctx)
+        if sol is None:
             return
         limit = ctx.settings.loading_max_pct
         for br in sol.branches:  # type: ignore[attr-defined]
             if br.kind != "line" or br.loading_pct is None or br.loading_pct <= limit:
                 continue
-            obj = ctx.network.get(br.equipment)
-            loc = obj.location("i_a") if obj is not None else Location(mrid=br.id, cim_class=br.cim_class)
             yield self.finding(
-                loc,
+                _equipment_location(ctx, br.equipment, "i_a", br.cim_class),
                 ctx={"i_a": _fmt(br.i_a), "i_max_a": _fmt(br.i_max_a or 0.0), "loading_pct": _fmt(br.loading_pct)},
             )
 
@@ -85,17 +94,14 @@ class TransformerOverload(BaseRule):
     """A transformer carries more apparent power than its rating."""
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        sol = _solution(ctx)
-        if sol is None or not sol.converged:  # type: ignore[attr-defined]
+        sol = _converged(ctx)
+        if sol is None:
             return
         limit = ctx.settings.loading_max_pct
         for br in sol.branches:  # type: ignore[attr-defined]
             if not br.kind.startswith("transformer") or br.loading_pct is None or br.loading_pct <= limit:
                 continue
-            obj = ctx.network.get(br.equipment)
-            loc = (
-                obj.location("s_mva") if obj is not None else Location(mrid=br.equipment, cim_class="PowerTransformer")
-            )
+            loc = _equipment_location(ctx, br.equipment, "s_mva", "PowerTransformer")
             s = max(abs(complex(br.p_from_mw, br.q_from_mvar)), abs(complex(br.p_to_mw, br.q_to_mvar)))
             yield self.finding(
                 loc,
@@ -108,14 +114,13 @@ class ReversePowerFlow(BaseRule):
     """Active power flows back through a transformer into the upstream grid."""
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
-        sol = _solution(ctx)
-        if sol is None or not sol.converged:  # type: ignore[attr-defined]
+        sol = _converged(ctx)
+        if sol is None:
             return
         for br in sol.branches:  # type: ignore[attr-defined]
             if br.kind != "transformer" or br.p_from_mw >= -_REVERSE_TOLERANCE_MW:
                 continue
-            obj = ctx.network.get(br.equipment)
-            loc = obj.location("p_mw") if obj is not None else Location(mrid=br.equipment, cim_class="PowerTransformer")
+            loc = _equipment_location(ctx, br.equipment, "p_mw", "PowerTransformer")
             yield self.finding(loc, ctx={"p_mw": _fmt(-br.p_from_mw)})
 
 
