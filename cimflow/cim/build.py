@@ -232,7 +232,14 @@ class _Builder:
         float_read, ref_read, no_check, no_quantity = Read.FLOAT, Read.REF, Check.NONE, Quantity.NONE
         str_read, bool_read, int_read = Read.STR, Read.BOOL, Read.INT
         cgmes = Dialect.CGMES
+        ref_forms = self.dataset.ref_forms
         for mrid, obj in objects.items():
+            ident = obj.ident
+            if obj.rank:
+                if not (ident[:1] == "_" and len(ident) == len(mrid) + 1 and ident.endswith(mrid)):
+                    ref_forms[mrid] = "#" + ident
+            elif ident != "#_" + mrid:
+                ref_forms[mrid] = ident
             model = MODEL_OF_CLASS.get(obj.cim_class)
             plan = _plan(model) if model is not None else None
             values: dict[str, Any] = {"mrid": mrid, "cim_class": obj.cim_class}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cimflow.catalog import inputs as codes
+from cimflow.cim.descriptions import read_document
 from cimflow.cim.profiles import DocumentInfo, describe
-from cimflow.cim.rdf import RawDocument, parse_document
+from cimflow.cim.rdf import RawDocument, parse_document, parse_tree
 from cimflow.cim.source import SourceLimits, read_sources
 from cimflow.findings import Location, Outcome, make_finding
 from cimflow.gcpause import gc_paused
@@ -20,26 +21,42 @@ class Dataset:
 
     documents: tuple[RawDocument, ...]
     infos: tuple[DocumentInfo, ...]
+    # identifiers as the input writes them ("#_x", "urn:uuid:X"), where that is not "#_<mRID>"; filled
+    # by the model build for writers that refer to existing objects
+    ref_forms: dict[str, str] = field(default_factory=dict)
 
 
-def ingest(paths: Iterable[str | Path], *, limits: SourceLimits | None = None) -> Outcome[Dataset]:
-    """Open, parse and recognise every input; ``value`` is ``None`` when no document could be read."""
+def ingest(
+    paths: Iterable[str | Path], *, limits: SourceLimits | None = None, statements: bool = False
+) -> Outcome[Dataset]:
+    """Open, parse and recognise every input; ``value`` is ``None`` when no document could be read.
+
+    By default each document is read straight into the per-mRID descriptions the model is built from
+    (the fast path); its raw statements are read again from its bytes only if something asks for
+    them. ``statements=True`` reads the raw statements at once (for writers such as ``convert``).
+    """
     with gc_paused():
-        return _ingest(paths, limits)
+        return _ingest(paths, limits, statements)
 
 
-def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None) -> Outcome[Dataset]:
+def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None, statements: bool) -> Outcome[Dataset]:
     sources, findings = read_sources(paths, limits=limits)
     documents: list[RawDocument] = []
     infos: list[DocumentInfo] = []
     for source in sources:
-        parsed, parse_findings = parse_document(source)
+        parsed: RawDocument | None
+        if statements:
+            parsed, parse_findings = parse_document(source)
+        else:
+            root, parse_findings = parse_tree(source)
+            parsed = read_document(source, root, len(documents)) if root is not None else None
+            del root  # the tree is the biggest thing alive while reading: free it before the next document
         findings.extend(parse_findings)
         if parsed is None:
             continue
         info, info_findings = describe(parsed)
         findings.extend(info_findings)
-        if parsed.cim_namespace is None and (parsed.objects or parsed.header is None):
+        if parsed.cim_namespace is None and (parsed.n_objects or parsed.header is None):
             findings.append(make_finding(codes.NOT_CIM, Location(file=source.name)))
         documents.append(parsed)
         infos.append(info)

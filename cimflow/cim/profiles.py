@@ -163,7 +163,7 @@ def describe(doc: RawDocument) -> tuple[DocumentInfo, list[Finding]]:
         dialect=dialect,
         header_mrid=doc.header.mrid if doc.header else None,
         header=_header_values(doc),
-        n_objects=len(doc.objects),
+        n_objects=doc.n_objects,
     )
     return info, findings
 

@@ -9,8 +9,9 @@ The parser resolves no entity, loads no DTD and touches no network.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
 from lxml import etree
 
@@ -51,18 +52,68 @@ class RawObject:
         return ns.split_tag(self.tag)[1]
 
 
-@dataclass(slots=True)
 class RawDocument:
-    """A parsed document: namespaces, header, objects in document order, and what profile it is."""
+    """A parsed document: namespaces, header, objects in document order, and what profile it is.
 
-    name: str
-    nsmap: dict[str, str]
-    root_attrib: dict[str, str]
-    header: RawObject | None
-    objects: list[RawObject]
-    cim_namespace: str | None
-    class_tags: set[str] = field(default_factory=set)
-    predicate_tags: set[str] = field(default_factory=set)
+    ``objects`` (every statement, for the lossless writer) is materialised on first use: the fast
+    reading path (:func:`cimflow.cim.descriptions.read_document`) never builds it and keeps the
+    document's bytes instead, so a network that is only validated or solved does not hold millions of
+    raw statements next to its model. ``descriptions`` are that path's per-object statements, handed
+    to the merge once and then dropped.
+    """
+
+    __slots__ = (
+        "name",
+        "nsmap",
+        "root_attrib",
+        "header",
+        "cim_namespace",
+        "class_tags",
+        "predicate_tags",
+        "n_objects",
+        "descriptions",
+        "_objects",
+        "_source",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        nsmap: dict[str, str],
+        root_attrib: dict[str, str],
+        header: RawObject | None,
+        objects: list[RawObject] | None,
+        cim_namespace: str | None,
+        class_tags: set[str] | None = None,
+        predicate_tags: set[str] | None = None,
+        *,
+        n_objects: int | None = None,
+        source: Document | None = None,
+        descriptions: list[Any] | None = None,
+    ) -> None:
+        if objects is None and source is None:
+            raise ValueError("a RawDocument needs its objects or the source to read them from")
+        self.name = name
+        self.nsmap = nsmap
+        self.root_attrib = root_attrib
+        self.header = header
+        self.cim_namespace = cim_namespace
+        self.class_tags = class_tags if class_tags is not None else set()
+        self.predicate_tags = predicate_tags if predicate_tags is not None else set()
+        self.n_objects = n_objects if n_objects is not None else len(objects or ())
+        self.descriptions = descriptions
+        self._objects = objects
+        self._source = source
+
+    @property
+    def objects(self) -> list[RawObject]:
+        """Every top-level object except the header, in document order (read again from the bytes on first use)."""
+        if self._objects is None:
+            assert self._source is not None
+            root, _ = parse_tree(self._source)
+            assert root is not None, "the document parsed before"
+            self._objects = _walk(self.name, root).objects
+        return self._objects
 
     @property
     def declared_profiles(self) -> tuple[str, ...]:
@@ -109,7 +160,8 @@ def _verbatim(el: etree._Element) -> str:
 _LITERAL, _REF, _XML = int(Kind.LITERAL), int(Kind.REF), int(Kind.XML)
 
 
-def _parse_object(el: etree._Element, tag: str, seen_predicates: set[str]) -> RawObject:
+def parse_object(el: etree._Element, tag: str, seen_predicates: set[str]) -> RawObject:
+    """One top-level element as a raw object with every statement (the header, or any object for the writer)."""
     items = el.items()
     line = el.sourceline or 0
     if len(items) != 1 or items[0][0] not in (ns.RDF_ID, ns.RDF_ABOUT):
@@ -141,8 +193,9 @@ def _parse_object(el: etree._Element, tag: str, seen_predicates: set[str]) -> Ra
     return RawObject(tag, id_attr, ident, normalise_mrid(ident), line, props)
 
 
-def parse_document(doc: Document) -> tuple[RawDocument | None, list[Finding]]:
-    """Parse a document's bytes; return ``None`` with a CF0xx finding if it is not usable RDF/XML."""
+def parse_tree(doc: Document) -> tuple[etree._Element | None, list[Finding]]:
+    """Parse a document's bytes safely into an lxml tree rooted at ``rdf:RDF``; ``None`` with a CF0xx finding
+    if it is not usable RDF/XML."""
     if _declares_entities(doc.data):
         return None, [make_finding(codes.DTD_REFUSED, Location(file=doc.name, line=1))]
     parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
@@ -161,6 +214,14 @@ def parse_document(doc: Document) -> tuple[RawDocument | None, list[Finding]]:
         root_tag = "none" if root is None else str(root.tag)
         line = None if root is None else root.sourceline
         return None, [make_finding(codes.NOT_RDF, Location(file=doc.name, line=line), ctx={"root": root_tag})]
+    return root, []
+
+
+def parse_document(doc: Document) -> tuple[RawDocument | None, list[Finding]]:
+    """Parse a document into raw objects with every statement; ``None`` with a CF0xx finding if unusable."""
+    root, findings = parse_tree(doc)
+    if root is None:
+        return None, findings
     return _walk(doc.name, root), []
 
 
@@ -174,7 +235,7 @@ def _walk(name: str, root: etree._Element) -> RawDocument:
         tag = el.tag
         if type(tag) is not str:
             continue
-        obj = _parse_object(el, tag, predicate_tags)
+        obj = parse_object(el, tag, predicate_tags)
         if tag in ns.HEADER_TAGS and header is None and obj.verbatim is None:
             header = obj
             continue

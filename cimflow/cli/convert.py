@@ -50,7 +50,7 @@ def convert(
         fail(f"{out} exists and is not a folder")
         raise typer.Exit(2)
     load_or_exit(inputs)  # exit 2 with a clear line if nothing is readable
-    dataset = ingest(inputs).value
+    dataset = ingest(inputs, statements=True).value
     assert dataset is not None
     taken: set[str] = set()
     planned = [(doc, out / _out_name(doc.name, to, taken)) for doc in dataset.documents]

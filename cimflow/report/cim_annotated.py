@@ -107,17 +107,9 @@ class _Ids:
 
     def __init__(self, dataset: Dataset, seed: str) -> None:
         self.seed = seed
-        self.refs: dict[MRID, str] = {}
-        self.urn = False
-        for doc in dataset.documents:
-            for obj in doc.objects:
-                if obj.verbatim is not None or not obj.mrid:
-                    continue
-                if obj.id_attr == "ID":
-                    self.refs[obj.mrid] = "#" + obj.ident
-                elif obj.mrid not in self.refs:
-                    self.refs[obj.mrid] = obj.ident
-                    self.urn = self.urn or obj.ident.lower().startswith("urn:uuid:")
+        # identifiers as the input writes them, where that is not "#_<mRID>" (recorded by the model build)
+        self.refs: dict[str, str] = dataset.ref_forms
+        self.urn = any(v[:9].lower() == "urn:uuid:" for v in self.refs.values())
 
     def ref(self, mrid: MRID) -> _Ref:
         return _Ref(self.refs.get(mrid, f"#_{mrid}"))

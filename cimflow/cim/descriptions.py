@@ -1,0 +1,220 @@
+"""The fast reading path: one pass over a parsed document straight into per-mRID descriptions.
+
+A description is everything one top-level element says about one mRID, keyed by the property's local
+name (``ACLineSegment.r``) with its value, kind, document and line: exactly the form the merge and the
+model builder work on. Reading into this form directly (instead of first into raw statements and then
+copying them into the merged form) touches each statement once and keeps one small tuple per
+statement; the raw statements the lossless writer needs are read again from the document's bytes
+only when something asks for them (:attr:`cimflow.cim.rdf.RawDocument.objects`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from cimflow.cim import namespaces as ns
+from cimflow.cim.rdf import Kind, RawDocument, RawObject, parse_object
+from cimflow.cim.source import Document
+from cimflow.ids import _CACHE as _MRID_CACHE
+from cimflow.ids import MRID, normalise_mrid
+
+# (value, kind, document index, line)
+PropValue = tuple[str, int, int, int]
+
+
+@dataclass(slots=True)
+class MergedObject:
+    """Every statement about one mRID, keyed by the property's local name (``ACLineSegment.r``).
+
+    Read from one element it is a single description; the merge folds the descriptions of one mRID
+    from every document into the first one.
+    """
+
+    mrid: MRID
+    cim_class: str
+    doc: int
+    line: int
+    props: dict[str, PropValue | list[PropValue]] = field(default_factory=dict)
+    rank: int = 0  # 2 = defined in an EQ document, 1 = rdf:ID elsewhere, 0 = rdf:about only
+    ident: str = ""  # the identifier as written in the defining description (rdf:ID value or rdf:about URI)
+
+    def first(self, name: str) -> PropValue | None:
+        """The first value of a property, or ``None``."""
+        v = self.props.get(name)
+        if v is None:
+            return None
+        return v[0] if type(v) is list else v  # type: ignore[return-value]
+
+    def all(self, name: str) -> list[PropValue]:
+        """Every value of a (possibly multi-valued) property."""
+        v = self.props.get(name)
+        if v is None:
+            return []
+        return v if type(v) is list else [v]  # type: ignore[list-item,return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralReference:
+    """An association written as a literal (``<cim:Terminal.ConductingEquipment>x</...>``), for CF111."""
+
+    mrid: MRID
+    cim_class: str
+    attribute: str
+    line: int
+    value: str
+
+
+@dataclass(slots=True)
+class DocumentDescriptions:
+    """What the fast path read from one document, waiting for the merge."""
+
+    objects: list[MergedObject]
+    literal_refs: list[LiteralReference]
+
+
+_PREDICATES: dict[str, tuple[str, bool]] = {}  # Clark tag -> (local name, is an association)
+_CLASSES: dict[str, str] = {}  # Clark tag -> class local name
+_LITERAL, _REF, _XML = int(Kind.LITERAL), int(Kind.REF), int(Kind.XML)
+
+
+def _predicate(tag: str) -> tuple[str, bool]:
+    known = _PREDICATES.get(tag)
+    if known is None:
+        local = ns.split_tag(tag)[1]
+        dot = local.find(".")
+        # CIM naming: an association's role name starts upper case (Terminal.ConductingEquipment)
+        known = _PREDICATES[tag] = (local, dot > 0 and local[dot + 1 : dot + 2].isupper())
+    return known
+
+
+def _verbatim(el: etree._Element) -> str:
+    return str(etree.tostring(el, encoding="unicode", with_tail=False))
+
+
+def read_document(source: Document, root: etree._Element, di: int) -> RawDocument:
+    """Read a parsed document (index ``di`` of the dataset) into a :class:`RawDocument` with descriptions.
+
+    Object elements that are not plain descriptions (blank nodes, ``rdf:nodeID``, property attributes)
+    are counted and left to the raw path, as the merge ignores them. The descriptions (and the
+    associations written as literals) wait in ``descriptions`` for the merge.
+    """
+    descriptions: list[MergedObject] = []
+    literal_refs: list[LiteralReference] = []
+    header: RawObject | None = None
+    class_tags: dict[str, str] = {}  # this document's element tags -> local name
+    preds: dict[str, tuple[str, bool]] = {}  # this document's predicate tags
+    header_preds: set[str] = set()
+    object_tags: set[str] = set()  # class tags of the objects (the header is not one)
+    cim_namespace: str | None = None
+    n_objects = 0
+    rdf_id, rdf_about, resource = ns.RDF_ID, ns.RDF_ABOUT, ns.RDF_RESOURCE
+    header_tags = ns.HEADER_TAGS
+    mrid_cache = _MRID_CACHE
+    lit, ref, xml = _LITERAL, _REF, _XML
+    append = descriptions.append
+    for el in root:
+        tag = el.tag
+        cls = class_tags.get(tag)
+        if cls is None:
+            if type(tag) is not str:  # comments and processing instructions are not RDF
+                continue
+            cls = class_tags[tag] = _CLASSES.get(tag) or _CLASSES.setdefault(tag, ns.split_tag(tag)[1])
+            if cim_namespace is None and tag not in header_tags:
+                tag_ns = ns.split_tag(tag)[0]
+                if tag_ns in ns.CIM_NAMESPACES:
+                    cim_namespace = tag_ns
+        items = el.items()
+        if len(items) != 1 or (key := items[0][0]) not in (rdf_id, rdf_about):
+            n_objects += 1  # blank node, rdf:nodeID or property attributes: the raw path keeps it verbatim
+            object_tags.add(tag)
+            continue
+        if header is None and tag in header_tags:
+            header = parse_object(el, tag, header_preds)
+            continue
+        n_objects += 1
+        object_tags.add(tag)
+        ident = items[0][1]
+        mrid = mrid_cache.get(ident) or normalise_mrid(ident)
+        props: dict[str, PropValue | list[PropValue]] = {}
+        for p in el:
+            ptag = p.tag
+            known = preds.get(ptag)
+            if known is None:
+                if type(ptag) is not str:
+                    continue
+                known = preds[ptag] = _predicate(ptag)
+            attrs = p.items()
+            if not attrs:
+                if len(p):
+                    pv = (_verbatim(p), xml, di, p.sourceline)
+                else:
+                    pv = (p.text or "", lit, di, p.sourceline)
+                    if known[1]:
+                        literal_refs.append(LiteralReference(mrid, cls, known[0], pv[3], pv[0]))
+            elif len(attrs) == 1 and attrs[0][0] == resource and not len(p):
+                pv = (attrs[0][1], ref, di, p.sourceline)
+            else:
+                pv = (_verbatim(p), xml, di, p.sourceline)
+            local = known[0]
+            cur = props.setdefault(local, pv)
+            if cur is not pv:  # a repeated property inside one description: multi-valued
+                if type(cur) is list:
+                    cur.append(pv)
+                else:
+                    props[local] = [cur, pv]  # type: ignore[list-item]
+        append(MergedObject(mrid, cls, di, el.sourceline or 0, props, 1 if key == rdf_id else 0, ident))
+    nsmap = {k or "": v for k, v in root.nsmap.items()}
+    if cim_namespace is None and not n_objects:
+        # a header-only document (an empty SV, say): its version comes from the declared namespace
+        cim_namespace = next((v for v in nsmap.values() if v in ns.CIM_NAMESPACES), None)
+    document = RawDocument(
+        name=source.name,
+        nsmap=nsmap,
+        root_attrib=dict(root.attrib),
+        header=header,
+        objects=None,
+        cim_namespace=cim_namespace,
+        class_tags=object_tags,
+        predicate_tags=set(preds) | header_preds,
+        n_objects=n_objects,
+        source=source,
+        descriptions=DocumentDescriptions(descriptions, literal_refs),
+    )
+    return document
+
+
+def descriptions_of(document: RawDocument, di: int) -> DocumentDescriptions:
+    """Descriptions of a document read by the raw path (every statement kept), for the merge."""
+    out: list[MergedObject] = []
+    for obj in document.objects:
+        if obj.verbatim is not None or not obj.mrid:
+            continue
+        cls = _CLASSES.get(obj.tag) or _CLASSES.setdefault(obj.tag, ns.split_tag(obj.tag)[1])
+        props: dict[str, PropValue | list[PropValue]] = {}
+        for ptag, value, kind, line in obj.props:
+            local = _predicate(ptag)[0]
+            pv = (value, kind, di, line)
+            cur = props.setdefault(local, pv)
+            if cur is not pv:
+                if type(cur) is list:
+                    cur.append(pv)
+                else:
+                    props[local] = [cur, pv]  # type: ignore[list-item]
+        out.append(MergedObject(obj.mrid, cls, di, obj.line, props, 1 if obj.id_attr == "ID" else 0, obj.ident))
+    return DocumentDescriptions(out, _literal_references(out))
+
+
+def _literal_references(descriptions: list[MergedObject]) -> list[LiteralReference]:
+    """Associations written as literals in descriptions read by the raw path."""
+    out: list[LiteralReference] = []
+    for d in descriptions:
+        for local, stored in d.props.items():
+            dot = local.find(".")
+            if not (dot > 0 and local[dot + 1 : dot + 2].isupper()):
+                continue
+            for pv in stored if type(stored) is list else (stored,):
+                if pv[1] == _LITERAL:  # type: ignore[index]
+                    out.append(LiteralReference(d.mrid, d.cim_class, local, pv[3], pv[0]))  # type: ignore[index]
+    return out
