@@ -1,0 +1,67 @@
+"""The SV writer's fast paths give the same text as the slow ones: uuid5 via hashlib, skipped escaping, number text."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from xml.sax.saxutils import escape
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from cimflow.report.cim_annotated import _NS_UUID, _esc, _text, _Uuid5
+
+
+@given(prefix=st.text(max_size=200), key=st.text(max_size=80))
+@example(prefix="", key="")
+@example(prefix="a|b|c/SvStatus/", key="_0f46bbda-0f65-51df-9a2d-948ec66c6e00")
+@example(prefix="Ünïcödé/€/", key="𝄞 & <tag>")
+def test_uuid5_equals_stdlib(prefix: str, key: str) -> None:
+    expected = str(uuid.uuid5(_NS_UUID, prefix + key))
+    assert _Uuid5(prefix)(key) == expected
+    assert _Uuid5(prefix, head='rdf:ID="_', tail='"')(key) == f'rdf:ID="_{expected}"'
+
+
+def test_uuid5_reuses_prefix_state() -> None:
+    """The hash state is copied per key, so a key does not leak into the next one."""
+    make = _Uuid5("seed/SvVoltage/")
+    keys = [f"bus-{i}" for i in range(50)]
+    got = [make(k) for k in keys]
+    assert got == [str(uuid.uuid5(_NS_UUID, f"seed/SvVoltage/{k}")) for k in keys]
+    assert all(uuid.UUID(g).version == 5 and uuid.UUID(g).variant == uuid.RFC_4122 for g in got)
+
+
+@given(st.text(max_size=60))
+@example("a&b<c>d")
+@example("&amp;")
+def test_esc_equals_escape(text: str) -> None:
+    assert _esc(text) == escape(text)
+
+
+def _slow_text(value: object) -> str:
+    """A literal's text as the writer made it before the fast paths (``_num``, then ``escape``)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = repr(round(value, 12)) if math.isfinite(value) else "0"
+    else:
+        text = str(value)
+    return escape(text)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+@example(-0.0)
+@example(1e300)
+@example(-1.449570368387499)
+def test_float_text_equals_slow_path(value: float) -> None:
+    assert _text(value) == _slow_text(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [True, False, 0, 3, -7, "island 0", "a & b <c>", np.float64(0.5), np.float64(math.inf), np.int64(4), 2.5],
+)
+def test_other_text_equals_slow_path(value: object) -> None:
+    assert _text(value) == _slow_text(value)
