@@ -232,7 +232,9 @@ class _Builder:
         float_read, ref_read, no_check, no_quantity = Read.FLOAT, Read.REF, Check.NONE, Quantity.NONE
         str_read, bool_read, int_read = Read.STR, Read.BOOL, Read.INT
         cgmes = Dialect.CGMES
+        findings = self.findings
         ref_forms = self.dataset.ref_forms
+        released: dict[str, PropValue | list[PropValue]] = {}
         for mrid, obj in objects.items():
             ident = obj.ident
             if obj.rank:
@@ -245,19 +247,23 @@ class _Builder:
             values: dict[str, Any] = {"mrid": mrid, "cim_class": obj.cim_class}
             priorities: dict[str, int] | None = None
             for name, stored in obj.props.items():
-                # references: every value must name an object of the inputs (dangling -> CF101)
-                if type(stored) is list:
+                multi = type(stored) is list
+                if multi:
+                    # references: every value must name an object of the inputs (dangling -> CF101)
                     for pv in stored:
                         if pv[1] == ref_kind:
                             self.check_reference(obj, name, pv)
                     pv = stored[0]
                 else:
                     pv = stored
-                    if pv[1] == ref_kind:
-                        value = pv[0]
-                        target = cache.get(value) or normalise_mrid(value)
-                        if target not in objects and is_internal_reference(value):
-                            self.check_reference(obj, name, pv)
+                kind = pv[1]
+                if kind == ref_kind and not multi:
+                    value = pv[0]
+                    target = cache.get(value) or normalise_mrid(value)
+                    if target not in objects and is_internal_reference(value):
+                        self.check_reference(obj, name, pv)
+                else:
+                    target = None
                 if plan is None:
                     continue
                 entry = plan.get(name)
@@ -271,14 +277,10 @@ class _Builder:
                         continue
                 read = spec.read
                 v: Any
-                if (
-                    read is float_read
-                    and pv[1] == literal_kind
-                    and type(stored) is not list
-                    and spec.check is no_check
-                    and (spec.quantity is no_quantity or dialects[pv[2]] is cgmes)
-                ):
-                    # fast path: a plain number in internal units, no constraint (most attributes)
+                if multi:
+                    v = self.read_value(obj, spec, name, stored)
+                elif read is float_read and kind == literal_kind:
+                    # fast path: a plain number (most attributes)
                     try:
                         v = float(pv[0])
                     except ValueError:
@@ -286,17 +288,27 @@ class _Builder:
                     else:
                         if v - v != 0.0:  # NaN or inf
                             v = self.read_value(obj, spec, name, stored)
-                elif read is ref_read and pv[1] == ref_kind:
-                    v = cache.get(pv[0]) or normalise_mrid(pv[0])
+                        else:
+                            if spec.quantity is not no_quantity and dialects[pv[2]] is not cgmes:
+                                v *= factor(dialects[pv[2]], spec.quantity)
+                            check = spec.check
+                            if check is not no_check and _CHECK_FAILS[check](v):
+                                findings.append(
+                                    make_finding(
+                                        _CHECK_META[check], self.loc(obj, name, pv), ctx={"value": f"{v:g}"}
+                                    )
+                                )
+                elif read is ref_read and target is not None:
+                    v = target
                     if spec.targets:
-                        target_obj = objects.get(v)
+                        target_obj = objects.get(target)
                         if target_obj is not None and not _target_ok(spec.targets, target_obj.cim_class):
-                            self.check_target(obj, name, pv, v, spec.targets)
-                elif pv[1] == literal_kind and type(stored) is not list and read is str_read:
+                            self.check_target(obj, name, pv, target, spec.targets)
+                elif kind == literal_kind and read is str_read:
                     v = pv[0]
-                elif pv[1] == literal_kind and type(stored) is not list and read is bool_read and pv[0] in _BOOL_TEXT:
+                elif kind == literal_kind and read is bool_read and pv[0] in _BOOL_TEXT:
                     v = _BOOL_TEXT[pv[0]]
-                elif pv[1] == literal_kind and type(stored) is not list and read is int_read and pv[0].isdigit():
+                elif kind == literal_kind and read is int_read and pv[0].isdigit():
                     v = int(pv[0])
                 else:
                     v = self.read_value(obj, spec, name, stored)
@@ -307,9 +319,13 @@ class _Builder:
                         priorities[fname] = priority
             if model is None:
                 opaque[mrid] = OpaqueObject(mrid, obj.cim_class, names[obj.doc], obj.line)
+                obj.props = released
                 continue
             values["source"] = SourceRef(names[obj.doc], obj.line)
             instance = self.post_process(model, obj, values)
+            # the statements are not needed once the object is built: freeing them here keeps the peak
+            # near the model's size instead of statements + model (the merged view is not kept)
+            obj.props = released
             by_class.setdefault(model, {})[mrid] = instance
             by_mrid[mrid] = instance
         self.check_headers()

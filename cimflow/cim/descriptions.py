@@ -179,7 +179,7 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
         class_tags=object_tags,
         predicate_tags=set(preds) | header_preds,
         n_objects=n_objects,
-        source=source,
+        source=source.without_data(),  # a plain file is read again if a writer asks for the raw statements
         descriptions=DocumentDescriptions(descriptions, literal_refs),
     )
     return document

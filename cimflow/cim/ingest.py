@@ -43,12 +43,13 @@ def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None, statements
     sources, findings = read_sources(paths, limits=limits)
     documents: list[RawDocument] = []
     infos: list[DocumentInfo] = []
-    for source in sources:
+    for i, source in enumerate(sources):
+        sources[i] = None  # type: ignore[call-overload]  # the document keeps only what it needs: free the bytes early
         parsed: RawDocument | None
         if statements:
             parsed, parse_findings = parse_document(source)
         else:
-            root, parse_findings = parse_tree(source)
+            root, parse_findings = parse_tree(source, blank_text=False)
             parsed = read_document(source, root, len(documents)) if root is not None else None
             del root  # the tree is the biggest thing alive while reading: free it before the next document
         findings.extend(parse_findings)

@@ -110,7 +110,7 @@ class RawDocument:
         """Every top-level object except the header, in document order (read again from the bytes on first use)."""
         if self._objects is None:
             assert self._source is not None
-            root, _ = parse_tree(self._source)
+            root, _ = parse_tree(self._source.with_data())
             assert root is not None, "the document parsed before"
             self._objects = _walk(self.name, root).objects
         return self._objects
@@ -130,7 +130,6 @@ _PARSER_OPTIONS = {
     "dtd_validation": False,
     "huge_tree": False,
     "collect_ids": False,
-    "remove_blank_text": False,
 }
 _ENTITY_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _DOCTYPE_RE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
@@ -193,12 +192,16 @@ def parse_object(el: etree._Element, tag: str, seen_predicates: set[str]) -> Raw
     return RawObject(tag, id_attr, ident, normalise_mrid(ident), line, props)
 
 
-def parse_tree(doc: Document) -> tuple[etree._Element | None, list[Finding]]:
+def parse_tree(doc: Document, *, blank_text: bool = True) -> tuple[etree._Element | None, list[Finding]]:
     """Parse a document's bytes safely into an lxml tree rooted at ``rdf:RDF``; ``None`` with a CF0xx finding
-    if it is not usable RDF/XML."""
+    if it is not usable RDF/XML.
+
+    ``blank_text=False`` drops the whitespace between elements (not a property's own text, even when
+    that is only whitespace): a third smaller tree for readers that do not write the document back.
+    """
     if _declares_entities(doc.data):
         return None, [make_finding(codes.DTD_REFUSED, Location(file=doc.name, line=1))]
-    parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    parser = etree.XMLParser(**_PARSER_OPTIONS, remove_blank_text=not blank_text)  # type: ignore[arg-type]
     try:
         root = etree.fromstring(doc.data, parser)
     except etree.XMLSyntaxError as err:

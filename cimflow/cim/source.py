@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cimflow.catalog import inputs as codes
+from cimflow.errors import InputError
 from cimflow.findings import Finding, Location, make_finding
 
 log = logging.getLogger(__name__)
@@ -37,10 +39,41 @@ class SourceLimits:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One XML document's bytes and the name it is reported under (``a.zip!/b.xml`` for zip members)."""
+    """One XML document's bytes and the name it is reported under (``a.zip!/b.xml`` for zip members).
+
+    A document read from a plain file also knows that file and its size and modification time, so
+    that its bytes can be dropped after reading and read again if a writer needs the raw statements.
+    """
 
     name: str
     data: bytes
+    path: str | None = None
+    stamp: tuple[int, int] | None = None  # (size, mtime_ns) of the file when it was read
+
+    def without_data(self) -> Document:
+        """This document without its bytes if it can read them again from its file, else itself."""
+        if self.path is None or self.stamp is None:
+            return self
+        return Document(self.name, b"", self.path, self.stamp)
+
+    def with_data(self) -> Document:
+        """This document with its bytes, read again from its file if they were dropped.
+
+        Raises:
+            InputError: the file is gone or changed since it was first read.
+        """
+        if self.data or self.path is None:
+            return self
+        try:
+            st = os.stat(self.path)
+            if (st.st_size, st.st_mtime_ns) != self.stamp:
+                raise InputError(f"{self.name}: the file changed after cimflow read it; run again")
+            data = Path(self.path).read_bytes()
+        except OSError as err:
+            raise InputError(f"{self.name}: cannot read the file again: {err.strerror or err}") from err
+        if len(data) != self.stamp[0]:  # type: ignore[index]
+            raise InputError(f"{self.name}: the file changed after cimflow read it; run again")
+        return Document(self.name, data, self.path, self.stamp)
 
 
 class _ZipBudget:
@@ -118,6 +151,7 @@ def _iter_path(path: Path, limits: SourceLimits, *, explicit: bool) -> Iterator[
             yield make_finding(codes.NO_INPUT, Location(file=name), ctx={"detail": name})
         return
     try:
+        st = path.stat()
         data = path.read_bytes()
     except OSError as err:
         yield make_finding(codes.FILE_UNREADABLE, Location(file=name), ctx={"detail": err.strerror or str(err)})
@@ -125,7 +159,7 @@ def _iter_path(path: Path, limits: SourceLimits, *, explicit: bool) -> Iterator[
     if path.suffix.lower() == ZIP_SUFFIX or (explicit and data[:4] == b"PK\x03\x04"):
         yield from _iter_zip(name, data, 1, limits, _ZipBudget(limits.max_archive_bytes))
     else:
-        yield Document(name, data)
+        yield Document(name, data, name, (st.st_size, st.st_mtime_ns))
 
 
 def read_sources(

@@ -9,6 +9,7 @@ import typer
 from cimflow import __version__
 from cimflow.cli import connect, convert, hosting, info, rules, solve, validate
 from cimflow.cli.console import fail
+from cimflow.errors import CimflowError
 
 app = typer.Typer(
     name="cimflow",
@@ -49,6 +50,9 @@ def main() -> None:
     except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)
+    except CimflowError as err:  # a fault of the environment (e.g. an input changed while running), not a bug
+        fail(str(err))
+        sys.exit(2)
     except MemoryError:
         fail("out of memory while reading the input")
         sys.exit(2)
