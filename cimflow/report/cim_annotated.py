@@ -106,8 +106,8 @@ def _esc(text: str) -> str:
 
 def _text(value: object) -> str:
     """A literal's XML text: a float rounded to 12 digits (0 if not finite), true/false, else the escaped ``str``."""
-    if isinstance(value, float):  # a float's repr needs no escaping
-        return repr(round(value, 12)) if math.isfinite(value) else "0"
+    if isinstance(value, float):  # a float's repr needs no escaping; float() turns numpy's np.float64(x) into x
+        return repr(round(float(value), 12)) if math.isfinite(value) else "0"
     if isinstance(value, bool):
         return "true" if value else "false"
     return escape(str(value))
