@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from cimflow.ids import MRID, normalise_mrid
 from cimflow.model import core, equipment
@@ -15,6 +16,7 @@ from cimflow.model.network import Network
 # raw statements are (Clark tag, value, kind, line) tuples; kind 1 is an rdf:resource (cimflow.cim.rdf.Kind.REF).
 # The rules layer reads them duck-typed through Network.dataset rather than importing the reader.
 _KIND_REF = 1
+T = TypeVar("T")
 
 
 _TABLE_POINTS = {
@@ -63,32 +65,63 @@ class NetworkIndex:
         """Index ``network`` (lazily)."""
         self.network = network
 
+    @cached_property
+    def _bv_kv(self) -> dict[MRID, float | None]:
+        """Nominal voltage of every BaseVoltage (``None`` where not positive), read once."""
+        out: dict[MRID, float | None] = {}
+        for mrid, obj in self.network.base_voltages.items():
+            kv = obj.nominal_voltage_kv
+            out[mrid] = kv if kv is not None and kv > 0 else None
+        return out
+
+    @cached_property
+    def _voltage_level(self) -> dict[MRID | None, core.VoltageLevel | None]:
+        """The VoltageLevel a container stands for (itself, or a Bay's), memoised per container."""
+        return {}
+
+    def _level_of(self, container: MRID | None) -> core.VoltageLevel | None:
+        levels = self._voltage_level
+        if container in levels:
+            return levels[container]
+        obj = self.network.get(container)
+        if isinstance(obj, core.Bay):
+            obj = self.network.get(obj.voltage_level)
+        level = obj if isinstance(obj, core.VoltageLevel) else None
+        levels[container] = level
+        return level
+
     def bv_kv(self, bv: MRID | None) -> float | None:
         """Nominal voltage of a BaseVoltage (``None`` if unknown or not positive)."""
         if bv is None:
             return None
-        obj = self.network.base_voltages.get(bv)
-        kv = obj.nominal_voltage_kv if obj is not None else None
-        return kv if kv is not None and kv > 0 else None
+        return self._bv_kv.get(bv)
 
     def container_kv(self, container: MRID | None) -> float | None:
         """Nominal voltage of a VoltageLevel, or of the VoltageLevel of a Bay."""
-        obj = self.network.get(container)
-        if isinstance(obj, core.Bay):
-            obj = self.network.get(obj.voltage_level)
-        if isinstance(obj, core.VoltageLevel):
-            return self.bv_kv(obj.base_voltage)
-        return None
+        level = self._level_of(container)
+        return self.bv_kv(level.base_voltage) if level is not None else None
+
+    @cached_property
+    def _own_kv(self) -> dict[tuple[MRID | None, MRID | None], Voltage | None]:
+        """:meth:`own_kv` memoised by (BaseVoltage, container): the only fields it reads."""
+        return {}
 
     def own_kv(self, eq: equipment.Equipment) -> Voltage | None:
         """Voltage the equipment states: its BaseVoltage, else its container's."""
+        key = (eq.base_voltage, eq.container)
+        memo = self._own_kv
+        if key in memo:
+            return memo[key]
+        found: Voltage | None = None
         kv = self.bv_kv(eq.base_voltage)
         if kv is not None:
-            return Voltage(kv, "BaseVoltage", eq.base_voltage)
-        kv = self.container_kv(eq.container)
-        if kv is not None:
-            return Voltage(kv, "container", eq.container)
-        return None
+            found = Voltage(kv, "BaseVoltage", eq.base_voltage)
+        else:
+            kv = self.container_kv(eq.container)
+            if kv is not None:
+                found = Voltage(kv, "container", eq.container)
+        memo[key] = found
+        return found
 
     @cached_property
     def declared_node_kv(self) -> Mapping[MRID, float]:
@@ -123,24 +156,29 @@ class NetworkIndex:
             kv = self.bv_kv(end.base_voltage)
             if node is not None and kv is not None and node not in out:
                 out[node] = Voltage(kv, "transformer end", end.mrid)
+        get, own_kv = net.by_mrid.get, self.own_kv
+        eq_type, transformer = equipment.Equipment, equipment.PowerTransformer
         for eq_mrid, ts in net.terminals_of.items():
-            obj = net.by_mrid.get(eq_mrid)
-            if not isinstance(obj, equipment.Equipment) or isinstance(obj, equipment.PowerTransformer):
+            obj = get(eq_mrid)
+            if not isinstance(obj, eq_type) or isinstance(obj, transformer):
                 continue
-            stated = self.own_kv(obj)
+            stated = own_kv(obj)
             if stated is None:
                 continue
             for t in ts:
-                node = self.node_of(t)
+                node = t.connectivity_node or t.topological_node
                 if node is not None and node not in out:
                     out[node] = Voltage(stated.kv, "equipment", obj.mrid)
         return out
 
     def terminal_kv(self, t: core.Terminal) -> Voltage | None:
         """Voltage of the node a terminal is attached to (through its ConnectivityNode or TopologicalNode)."""
+        node_kv = self.node_kv
         for node in (t.connectivity_node, t.topological_node):
-            if node is not None and node in self.node_kv:
-                return self.node_kv[node]
+            if node is not None:
+                v = node_kv.get(node)
+                if v is not None:
+                    return v
         return None
 
     def equipment_kv(self, eq: equipment.Equipment) -> Voltage | None:
@@ -170,10 +208,8 @@ class NetworkIndex:
         """Whether the equipment or its voltage level names a BaseVoltage (resolvable or not: CF101 says which)."""
         if eq.base_voltage is not None:
             return True
-        obj = self.network.get(eq.container)
-        if isinstance(obj, core.Bay):
-            obj = self.network.get(obj.voltage_level)
-        return isinstance(obj, core.VoltageLevel) and obj.base_voltage is not None
+        level = self._level_of(eq.container)
+        return level is not None and level.base_voltage is not None
 
     def raw_objects(self) -> Iterator[tuple[MRID, str, list[tuple[str, str, int, int]]]]:
         """Every raw object description of the input as (mRID, class local name, statements); one linear pass."""
@@ -239,6 +275,17 @@ class NetworkIndex:
             if tank is not None and tank.power_transformer is not None:
                 counts[tank.power_transformer] += 1
         return dict(counts)
+
+    def shared(self, key: str, build: Callable[[], T]) -> T:
+        """A value several rules derive from the network (``key`` names it), built by the first that asks."""
+        memo = self._shared
+        if key not in memo:
+            memo[key] = build()
+        return memo[key]  # type: ignore[return-value]
+
+    @cached_property
+    def _shared(self) -> dict[str, object]:
+        return {}
 
     def objects(self, *models: type[CimObject]) -> list[CimObject]:
         """Modelled objects of the given model classes, in input order (reports sort the findings)."""

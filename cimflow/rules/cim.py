@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
+from itertools import chain
 
 from cimflow.catalog import data as codes
 from cimflow.catalog import inputs as icodes
@@ -58,14 +60,21 @@ def _expected_terminals(index: NetworkIndex, mrid: MRID, cim_class: str) -> tupl
 _CHECKED = _TWO | _ONE | {"PowerTransformer"}
 
 
-def _equipment(network: Network) -> Iterator[tuple[MRID, str, CimObject | OpaqueObject]]:
-    """(mRID, class, object) of every object, modelled or opaque, whose terminal count is checked."""
-    for obj in network.by_mrid.values():
-        if obj.cim_class in _CHECKED:
-            yield obj.mrid, obj.cim_class, obj
-    for raw in network.opaque.values():
-        if raw.cim_class in _CHECKED:
-            yield raw.mrid, raw.cim_class, raw
+def _equipment(index: NetworkIndex) -> tuple[tuple[MRID, str, CimObject | OpaqueObject], ...]:
+    """(mRID, class, object) of every object, modelled or opaque, whose terminal count is checked.
+
+    In input order (modelled, then opaque); one pass over the model, shared by CF107 and CF109.
+    """
+
+    def build() -> tuple[tuple[MRID, str, CimObject | OpaqueObject], ...]:
+        network, checked = index.network, _CHECKED
+        found: list[tuple[MRID, str, CimObject | OpaqueObject]] = [
+            (obj.mrid, obj.cim_class, obj) for obj in network.by_mrid.values() if obj.cim_class in checked
+        ]
+        found.extend((raw.mrid, raw.cim_class, raw) for raw in network.opaque.values() if raw.cim_class in checked)
+        return tuple(found)
+
+    return index.shared("terminal-count-equipment", build)
 
 
 def _location(obj: CimObject | OpaqueObject) -> Location:
@@ -134,7 +143,7 @@ class TerminalCount(BaseRule):
         """Yield one finding per equipment with a wrong (but non-zero) terminal count."""
         net = ctx.network
         terminals_of = net.terminals_of
-        for mrid, cls, obj in _equipment(net):
+        for mrid, cls, obj in _equipment(ctx.index):
             n = len(terminals_of.get(mrid, ()))
             expected = _expected_terminals(ctx.index, mrid, cls)
             if n == 0 or expected is None or expected[0] <= n <= expected[1]:
@@ -174,9 +183,24 @@ class EquipmentWithoutTerminals(BaseRule):
         """Yield one finding per equipment without terminals."""
         net = ctx.network
         terminals_of = net.terminals_of
-        for mrid, _cls, obj in _equipment(net):
+        for mrid, _cls, obj in _equipment(ctx.index):
             if mrid not in terminals_of:
                 yield self.finding(_location(obj))
+
+
+# a run of UUIDs, one a line (is_uuid's pattern, each followed by a newline)
+_UUID_LINES = re.compile(r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\n)*")
+
+
+def _all_uuids(network: Network) -> bool:
+    """Whether every mRID is a UUID: one regex over all of them (the common case), not one call per object.
+
+    The network maps each object by its own mRID, so the keys are the mRIDs. The length check makes
+    sure no mRID holds a newline, so each line is exactly one mRID.
+    """
+    n = len(network.by_mrid) + len(network.opaque)
+    text = "\n".join(chain(network.by_mrid, network.opaque, ("",)))
+    return len(text) == (_UUID_LENGTH + 1) * n and _UUID_LINES.fullmatch(text) is not None
 
 
 @implements(codes.NON_UUID_MRID)
@@ -187,6 +211,8 @@ class NonUuidMrid(BaseRule):
         """Yield one info finding per object, or one per document where a document has many."""
         net = ctx.network
         by_file: dict[str, list[Location]] = {}
+        if _all_uuids(net):
+            return
         for objects in (net.by_mrid.values(), net.opaque.values()):
             for obj in objects:
                 mrid = obj.mrid
