@@ -8,6 +8,7 @@ slacks at their voltage set point. Every value that had to be assumed is reporte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -94,31 +95,48 @@ def base_voltages(network: Network, topology: Topology, findings: list[Finding])
     return vb
 
 
-def _current_limit_a(network: Network, *mrids: MRID | None) -> float:
-    """The smallest permanent current limit on any of the given terminals or equipment (NaN if none)."""
-    from cimflow.model.limits import OperationalLimitType
+class _Limits:
+    """Permanent current limits of terminals and equipment; each OperationalLimitType is judged once."""
 
-    types = network.of(OperationalLimitType)
-    best = np.inf
-    fallback = np.inf
-    for mrid in mrids:
-        if mrid is None:
-            continue
-        for lim in network.limits_of.get(mrid, ()):
-            value = lim.limit_a
-            if value is None or value <= 0:
+    def __init__(self, network: Network) -> None:
+        from cimflow.model.limits import OperationalLimitType
+
+        self._limits_of = network.limits_of
+        self._types = network.of(OperationalLimitType)
+        self._permanent: dict[MRID | None, bool] = {}
+
+    def _is_permanent(self, type_ref: MRID | None) -> bool:
+        known = self._permanent.get(type_ref)
+        if known is not None:
+            return known
+        kind = self._types.get(type_ref) if type_ref else None
+        permanent = (
+            kind is None
+            or kind.limit_type in (None, "patl")
+            or (kind.acceptable_duration_s is None and kind.limit_type not in ("tatl", "tc", "tct"))
+        )
+        self._permanent[type_ref] = permanent
+        return permanent
+
+    def current_a(self, *mrids: MRID | None) -> float:
+        """The smallest permanent current limit on any of the given terminals or equipment (NaN if none).
+
+        Without a permanent limit, the smallest limit of any kind.
+        """
+        best = fallback = math.inf
+        limits_of = self._limits_of
+        for mrid in mrids:
+            if mrid is None:
                 continue
-            kind = types.get(lim.limit_type_ref) if lim.limit_type_ref else None
-            permanent = (
-                kind is None
-                or kind.limit_type in (None, "patl")
-                or (kind.acceptable_duration_s is None and kind.limit_type not in ("tatl", "tc", "tct"))
-            )
-            if permanent:
-                best = min(best, value)
-            fallback = min(fallback, value)
-    value = best if np.isfinite(best) else fallback
-    return float(value) if np.isfinite(value) else float("nan")
+            for lim in limits_of.get(mrid, ()):
+                value = lim.limit_a
+                if value is None or value <= 0:
+                    continue
+                if self._is_permanent(lim.limit_type_ref):
+                    best = min(best, value)
+                fallback = min(fallback, value)
+        value = best if math.isfinite(best) else fallback
+        return float(value) if math.isfinite(value) else math.nan
 
 
 def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0) -> Outcome[CaseBuild]:
@@ -127,6 +145,8 @@ def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0)
     n_top = len(topology.buses)
     vb = list(base_voltages(network, topology, findings))
     ends = network.transformer_ends
+    get = network.by_mrid.get
+    limits = _Limits(network)
     br_from: list[int] = []
     br_to: list[int] = []
     params: list[BranchParams] = []
@@ -137,23 +157,23 @@ def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0)
     s_rated: list[float] = []
     bus_shunt = np.zeros(n_top, dtype=complex)
     for br in topology.branches:
-        equipment = network.get(br.mrid)
+        equipment = get(br.mrid)
         f, t = br.from_bus, br.to_bus
         if br.kind is BranchKind.LINE and isinstance(equipment, ACLineSegment):
             p = line_params(network, equipment, vb[f], vb[t], s_base_mva)
-            rating = _current_limit_a(network, br.from_terminal, br.to_terminal, br.mrid)
+            rating = limits.current_a(br.from_terminal, br.to_terminal, br.mrid)
             s_nom = float("nan")
         elif br.kind is BranchKind.TRANSFORMER and len(br.ends) == 2:
             e1, e2 = ends[br.ends[0]], ends[br.ends[1]]
             p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva)
-            rating = _current_limit_a(network, br.from_terminal)
+            rating = limits.current_a(br.from_terminal)
             s_nom = float(e1.rated_s_mva) if e1.rated_s_mva else float("nan")
         elif br.kind is BranchKind.TRANSFORMER_WINDING and br.ends:
             end = ends[br.ends[0]]
             siblings = network.ends_of.get(br.mrid, (end,))
             end1: PowerTransformerEnd = siblings[0]
             p = winding_params(network, end, end1, vb[f], vb[t], s_base_mva)
-            rating = _current_limit_a(network, br.from_terminal)
+            rating = limits.current_a(br.from_terminal)
             s_nom = float(end.rated_s_mva) if end.rated_s_mva else float("nan")
         else:
             # no impedance cimflow can read (e.g. a CIM100 TransformerTank described only by catalogue
@@ -165,7 +185,7 @@ def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0)
             p = BranchParams(1.0 / complex(0, 1e-6), 0j, 0j, complex(ratio), 0j, 0j,
                              (("r_ohm", "1e-06 pu", f"{br.cim_class} has no impedance cimflow reads"),))  # fmt: skip
             rating, s_nom = float("nan"), float("nan")
-        obj = equipment or network.get(br.mrid)
+        obj = equipment
         for attribute, value, reason in p.assumptions:
             if obj is not None:
                 findings.append(_assumed(obj, attribute, value, reason))

@@ -158,16 +158,21 @@ def collect_injections(
 ) -> InjectionTable:
     """Sum every injection of the topology into per-bus arrays; sources become slacks."""
     n = len(topology.buses)
+    # per-bus sums in Python lists (the same additions in the same order as on arrays, without a numpy
+    # scalar round trip per injection), turned into the table's arrays at the end
+    s_power, s_current, s_impedance, bus_shunt = [0j] * n, [0j] * n, [0j] * n, [0j] * n
     table = InjectionTable(
-        s_power_pu=np.zeros(n, dtype=complex),
-        s_current_pu=np.zeros(n, dtype=complex),
-        s_impedance_pu=np.zeros(n, dtype=complex),
-        bus_shunt_pu=np.zeros(n, dtype=complex),
+        s_power_pu=np.zeros(0, dtype=complex),
+        s_current_pu=np.zeros(0, dtype=complex),
+        s_impedance_pu=np.zeros(0, dtype=complex),
+        bus_shunt_pu=np.zeros(0, dtype=complex),
     )
+    records = table.records
     sources = {s.mrid for isl in topology.islands for s in isl.sources}
     sv_flows: dict[MRID, tuple[float | None, float | None]] | None = None
+    get = network.by_mrid.get
     for inj in topology.injections:
-        eq = network.get(inj.mrid)
+        eq = get(inj.mrid)
         bus = inj.bus
         if inj.mrid in sources and eq is not None:
             v = _set_point(network, topology, eq, bus, vb, findings)
@@ -183,7 +188,7 @@ def collect_injections(
             table.slack_bus.append(bus)
             table.slack_v_pu.append(v)
             table.slack_mrid.append(inj.mrid)
-            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, inj.bus, "slack", 0.0, 0.0))
+            records.append(InjectionRecord(inj.mrid, inj.cim_class, inj.bus, "slack", 0.0, 0.0))
             continue
         if isinstance(eq, EnergyConsumer):
             p, q = eq.p_mw, eq.q_mvar
@@ -204,28 +209,32 @@ def collect_injections(
             p, q = p or 0.0, q or 0.0
             sp, sq = _zip_shares(network, eq, findings)
             s = complex(p, 0.0) / s_base, complex(0.0, q) / s_base
-            table.s_power_pu[bus] += s[0] * sp[0] + s[1] * sq[0]
-            table.s_current_pu[bus] += s[0] * sp[1] + s[1] * sq[1]
-            table.s_impedance_pu[bus] += s[0] * sp[2] + s[1] * sq[2]
-            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "load", p, q, sp, sq))
+            s_power[bus] += s[0] * sp[0] + s[1] * sq[0]
+            s_current[bus] += s[0] * sp[1] + s[1] * sq[1]
+            s_impedance[bus] += s[0] * sp[2] + s[1] * sq[2]
+            records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "load", p, q, sp, sq))
         elif isinstance(eq, (SynchronousMachine, PowerElectronicsConnection, ExternalNetworkInjection, EnergySource)):
             p = getattr(eq, "p_mw", None)
             q = getattr(eq, "q_mvar", None)
             if p is None:
                 _note(findings, eq, "p_mw", "0 MW", "no active power in the inputs")
             p, q = p or 0.0, q or 0.0
-            table.s_power_pu[bus] += complex(p, q) / s_base
-            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
+            s_power[bus] += complex(p, q) / s_base
+            records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
         elif isinstance(eq, LinearShuntCompensator):
             sections = eq.sections if eq.sections is not None else eq.normal_sections
             if sections is None:
                 sections = 0
                 _note(findings, eq, "sections", "0", "neither sections nor normalSections given")
             y = complex(eq.g_per_section_s or 0.0, eq.b_per_section_s or 0.0) * sections
-            table.bus_shunt_pu[bus] += y * vb[bus] ** 2 / s_base
-            table.records.append(
+            bus_shunt[bus] += y * vb[bus] ** 2 / s_base
+            records.append(
                 InjectionRecord(inj.mrid, inj.cim_class, bus, "shunt", y.real * vb[bus] ** 2, -y.imag * vb[bus] ** 2)
             )
         elif inj.cim_class not in ("BusbarSection", "Junction", "Ground", "Connector", "FaultIndicator"):
-            table.records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
+            records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
+    table.s_power_pu = np.array(s_power, dtype=complex)
+    table.s_current_pu = np.array(s_current, dtype=complex)
+    table.s_impedance_pu = np.array(s_impedance, dtype=complex)
+    table.bus_shunt_pu = np.array(bus_shunt, dtype=complex)
     return table
