@@ -118,9 +118,14 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
     distance = np.full(len(topology.buses), np.nan)
     for tree in topology.feeders:
         distance[tree.order] = tree.distance_km
-    v_kv = result.v_kv
-    v_pu = result.v_pu
-    angle = np.degrees(result.v_angle_rad)
+    # whole columns as Python floats at once (``tolist`` gives the same values as ``float(a[k])``)
+    v_kv = result.v_kv.tolist()
+    v_pu = result.v_pu.tolist()
+    angle = np.degrees(result.v_angle_rad).tolist()
+    island_of = topology.island_of_bus.tolist()
+    energised = result.energised.tolist()
+    v_base = case.v_base_kv.tolist()
+    dist = distance.tolist()
     buses = []
     for b in topology.buses:
         k = b.index
@@ -131,34 +136,40 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
                 name=b.name,
                 topological_node=b.topological_node,
                 connectivity_nodes=b.connectivity_nodes,
-                island=int(topology.island_of_bus[k]),
-                energised=bool(result.energised[k]),
-                v_base_kv=float(case.v_base_kv[k]),
-                v_kv=float(v_kv[k]),
-                v_pu=float(v_pu[k]),
-                angle_deg=float(angle[k]),
-                distance_km=_finite(float(distance[k])),
+                island=int(island_of[k]),
+                energised=bool(energised[k]),
+                v_base_kv=v_base[k],
+                v_kv=v_kv[k],
+                v_pu=v_pu[k],
+                angle_deg=angle[k],
+                distance_km=_finite(dist[k]),
             )
         )
-    p_from, q_from, p_to, q_to = result.p_from_mw, result.q_from_mvar, result.p_to_mw, result.q_to_mvar
-    i_from, i_to = result.i_from_a, result.i_to_a
+    p_from, q_from = result.p_from_mw.tolist(), result.q_from_mvar.tolist()
+    p_to, q_to = result.p_to_mw.tolist(), result.q_to_mvar.tolist()
+    i_from, i_to = result.i_from_a.tolist(), result.i_to_a.tolist()
+    i_max_a, s_rated_mva = index.i_max_a.tolist(), index.s_rated_mva.tolist()
+    top_index = index.branch_topology_index.tolist()
+    br_from, br_to = case.branch_from.tolist(), case.branch_to.tolist()
+    get = network.by_mrid.get
+    top_branches = topology.branches
     bus_id = [b.mrid for b in topology.buses] + [f"{m}#internal" for m in index.injections.internal_mrid]
     branches = []
     for k in range(case.n_branch):
-        ti = int(index.branch_topology_index[k])
-        top = topology.branches[ti] if ti >= 0 else None
+        ti = top_index[k]
+        top = top_branches[ti] if ti >= 0 else None
         equipment = index.branch_mrid[k]
         branch_id = top.ends[0] if top is not None and top.kind.value == "transformer-winding" else equipment
-        obj = network.get(equipment)
-        i_a = max(float(i_from[k]), float(i_to[k]))
-        i_max = _finite(float(index.i_max_a[k]))
-        s_rated = _finite(float(index.s_rated_mva[k]))
+        obj = get(equipment) if equipment is not None else None
+        i_a = max(i_from[k], i_to[k])
+        i_max = _finite(i_max_a[k])
+        s_rated = _finite(s_rated_mva[k])
         loading = None
         if s_rated:
             s = max(math.hypot(p_from[k], q_from[k]), math.hypot(p_to[k], q_to[k]))
             loading = 100.0 * s / s_rated
         elif i_max:
-            loading = 100.0 * float(i_from[k]) / i_max
+            loading = 100.0 * i_from[k] / i_max
         branches.append(
             BranchResult(
                 index=k,
@@ -167,19 +178,19 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
                 name=obj.name if obj else None,
                 cim_class=top.cim_class if top else "EnergySource",
                 kind=index.branch_kind[k],
-                from_bus=MRID(bus_id[int(case.branch_from[k])]),
-                to_bus=MRID(bus_id[int(case.branch_to[k])]),
-                p_from_mw=float(p_from[k]),
-                q_from_mvar=float(q_from[k]),
-                p_to_mw=float(p_to[k]),
-                q_to_mvar=float(q_to[k]),
-                i_from_a=float(i_from[k]),
-                i_to_a=float(i_to[k]),
+                from_bus=MRID(bus_id[br_from[k]]),
+                to_bus=MRID(bus_id[br_to[k]]),
+                p_from_mw=p_from[k],
+                q_from_mvar=q_from[k],
+                p_to_mw=p_to[k],
+                q_to_mvar=q_to[k],
+                i_from_a=i_from[k],
+                i_to_a=i_to[k],
                 i_a=i_a,
                 i_max_a=i_max,
                 s_rated_mva=s_rated,
                 loading_pct=loading,
-                p_loss_mw=float(p_from[k] + p_to[k]),
+                p_loss_mw=p_from[k] + p_to[k],
             )
         )
     slacks = []
