@@ -35,6 +35,12 @@ def normalise_mrid(raw: str) -> MRID:
     return mrid
 
 
+def forget_normalised() -> None:
+    """Empty the memo of :func:`normalise_mrid` (done after each model build: a long-running process that
+    reads many feeders must not keep every identifier it ever saw)."""
+    _CACHE.clear()
+
+
 def _normalise(raw: str) -> MRID:
     s = raw.strip()
     hash_pos = s.rfind("#")

@@ -25,7 +25,7 @@ from cimflow.cim.rdf import Kind
 from cimflow.findings import Finding, Location, Outcome, RuleMeta, make_finding
 from cimflow.gcpause import gc_paused
 from cimflow.ids import _CACHE as _MRID_CACHE
-from cimflow.ids import MRID, normalise_mrid
+from cimflow.ids import MRID, forget_normalised, normalise_mrid
 from cimflow.model.base import Attr, Check, CimObject, Read, SourceRef
 from cimflow.model.network import Network, OpaqueObject
 from cimflow.model.registry import MODEL_OF_CLASS, NON_EQUIPMENT
@@ -358,6 +358,7 @@ def _build_network(dataset: Dataset) -> Outcome[Network]:
     merged = merge(dataset)
     builder = _Builder(dataset, merged)
     network = builder.build()
+    forget_normalised()  # the identifiers of this input are in the model now
     findings = builder.findings
     if not any(ns.Profile.EQ in i.profiles for i in dataset.infos):
         present = ", ".join(sorted({p for i in dataset.infos for p in i.profiles})) or "nothing"

@@ -12,7 +12,7 @@ from cimflow.cim.profiles import DocumentInfo, describe
 from cimflow.cim.rdf import RawDocument, parse_document, parse_tree
 from cimflow.cim.source import SourceLimits, read_sources
 from cimflow.findings import Location, Outcome, make_finding
-from cimflow.gcpause import gc_paused
+from cimflow.gcpause import gc_paused, release_freed_memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None, statements
             root, parse_findings = parse_tree(source, blank_text=False)
             parsed = read_document(source, root, len(documents)) if root is not None else None
             del root  # the tree is the biggest thing alive while reading: free it before the next document
+            release_freed_memory()
         findings.extend(parse_findings)
         if parsed is None:
             continue
