@@ -180,6 +180,9 @@ def solve_document(result: SolveResult, *, inputs: Sequence[str]) -> dict[str, A
         "inverters": [],
         "control": {"mode": "none", "iterations": 0, "converged": result.converged},
     }
+    # the violations are the CF4xx records of the findings: filtering the sorted records gives the order
+    # sorting the CF4xx findings would (the sort is stable), without building those records twice
+    records = finding_records(result.findings)
     buses: list[dict[str, Any]] = []
     if solution is not None and topology is not None:
         parent, depth, _distance = tree_positions(topology)
@@ -201,8 +204,12 @@ def solve_document(result: SolveResult, *, inputs: Sequence[str]) -> dict[str, A
         "slack": [_slack_record(s) for s in solution.slacks] if solution else [],
         "buses": buses,
         "branches": [_branch_record(b) for b in solution.branches] if solution else [],
-        "findings": finding_records(result.findings),
-        "violations": finding_records(violations),
+        "findings": records,
+        "violations": [
+            dict(r, related=list(r["related"]), ctx=dict(r["ctx"]))
+            for r in records
+            if r["code"].startswith(VIOLATION_PREFIX)
+        ],
         "inverters": sections["inverters"],
         "control": sections["control"],
     }
