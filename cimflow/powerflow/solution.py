@@ -126,23 +126,25 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
     energised = result.energised.tolist()
     v_base = case.v_base_kv.tolist()
     dist = distance.tolist()
+    isfinite = math.isfinite
     buses = []
     for b in topology.buses:
         k = b.index
+        d = dist[k]
         buses.append(
-            BusResult(
-                index=k,
-                id=b.mrid,
-                name=b.name,
-                topological_node=b.topological_node,
-                connectivity_nodes=b.connectivity_nodes,
-                island=int(island_of[k]),
-                energised=bool(energised[k]),
-                v_base_kv=v_base[k],
-                v_kv=v_kv[k],
-                v_pu=v_pu[k],
-                angle_deg=angle[k],
-                distance_km=_finite(dist[k]),
+            BusResult(  # positional, in field order (a frozen dataclass takes keywords at twice the cost)
+                k,  # index
+                b.mrid,  # id
+                b.name,  # name
+                b.topological_node,  # topological_node
+                b.connectivity_nodes,  # connectivity_nodes
+                int(island_of[k]),  # island
+                bool(energised[k]),  # energised
+                v_base[k],  # v_base_kv
+                v_kv[k],  # v_kv
+                v_pu[k],  # v_pu
+                angle[k],  # angle_deg
+                d if isfinite(d) else None,  # distance_km
             )
         )
     p_from, q_from = result.p_from_mw.tolist(), result.q_from_mvar.tolist()
@@ -153,7 +155,9 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
     br_from, br_to = case.branch_from.tolist(), case.branch_to.tolist()
     get = network.by_mrid.get
     top_branches = topology.branches
-    bus_id = [b.mrid for b in topology.buses] + [f"{m}#internal" for m in index.injections.internal_mrid]
+    bus_id: list[MRID] = [b.mrid for b in topology.buses]
+    bus_id += [MRID(f"{m}#internal") for m in index.injections.internal_mrid]
+    hypot = math.hypot
     branches = []
     for k in range(case.n_branch):
         ti = top_index[k]
@@ -161,36 +165,35 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
         equipment = index.branch_mrid[k]
         branch_id = top.ends[0] if top is not None and top.kind.value == "transformer-winding" else equipment
         obj = get(equipment) if equipment is not None else None
-        i_a = max(i_from[k], i_to[k])
-        i_max = _finite(i_max_a[k])
-        s_rated = _finite(s_rated_mva[k])
+        pf, qf, pt, qt, i_f = p_from[k], q_from[k], p_to[k], q_to[k], i_from[k]
+        i_max = i_max_a[k] if isfinite(i_max_a[k]) else None
+        s_rated = s_rated_mva[k] if isfinite(s_rated_mva[k]) else None
         loading = None
         if s_rated:
-            s = max(math.hypot(p_from[k], q_from[k]), math.hypot(p_to[k], q_to[k]))
-            loading = 100.0 * s / s_rated
+            loading = 100.0 * max(hypot(pf, qf), hypot(pt, qt)) / s_rated
         elif i_max:
-            loading = 100.0 * i_from[k] / i_max
+            loading = 100.0 * i_f / i_max
         branches.append(
-            BranchResult(
-                index=k,
-                id=MRID(branch_id),
-                equipment=equipment,
-                name=obj.name if obj else None,
-                cim_class=top.cim_class if top else "EnergySource",
-                kind=index.branch_kind[k],
-                from_bus=MRID(bus_id[br_from[k]]),
-                to_bus=MRID(bus_id[br_to[k]]),
-                p_from_mw=p_from[k],
-                q_from_mvar=q_from[k],
-                p_to_mw=p_to[k],
-                q_to_mvar=q_to[k],
-                i_from_a=i_from[k],
-                i_to_a=i_to[k],
-                i_a=i_a,
-                i_max_a=i_max,
-                s_rated_mva=s_rated,
-                loading_pct=loading,
-                p_loss_mw=p_from[k] + p_to[k],
+            BranchResult(  # positional, in field order
+                k,  # index
+                branch_id,  # id
+                equipment,  # equipment
+                obj.name if obj else None,  # name
+                top.cim_class if top else "EnergySource",  # cim_class
+                index.branch_kind[k],  # kind
+                bus_id[br_from[k]],  # from_bus
+                bus_id[br_to[k]],  # to_bus
+                pf,  # p_from_mw
+                qf,  # q_from_mvar
+                pt,  # p_to_mw
+                qt,  # q_to_mvar
+                i_f,  # i_from_a
+                i_to[k],  # i_to_a
+                max(i_f, i_to[k]),  # i_a
+                i_max,  # i_max_a
+                s_rated,  # s_rated_mva
+                loading,  # loading_pct
+                pf + pt,  # p_loss_mw
             )
         )
     slacks = []
