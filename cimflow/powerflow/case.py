@@ -159,16 +159,24 @@ def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0)
     for br in topology.branches:
         equipment = get(br.mrid)
         f, t = br.from_bus, br.to_bus
+        if f == t:
+            # every end on one node (an autotransformer drawn on one bus, a line from a node to itself):
+            # a branch from a bus to itself carries no current, so it is left out of the case
+            if equipment is not None:
+                findings.append(
+                    _assumed(equipment, "terminals", "no branch", "every end is on one bus, so it carries no current")
+                )
+            continue
         if br.kind is BranchKind.LINE and isinstance(equipment, ACLineSegment):
             p = line_params(network, equipment, vb[f], vb[t], s_base_mva)
             rating = limits.current_a(br.from_terminal, br.to_terminal, br.mrid)
             s_nom = float("nan")
-        elif br.kind is BranchKind.TRANSFORMER and len(br.ends) == 2:
+        elif br.kind is BranchKind.TRANSFORMER and len(br.ends) == 2 and all(x in ends for x in br.ends):
             e1, e2 = ends[br.ends[0]], ends[br.ends[1]]
             p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva)
             rating = limits.current_a(br.from_terminal)
             s_nom = float(e1.rated_s_mva) if e1.rated_s_mva else float("nan")
-        elif br.kind is BranchKind.TRANSFORMER_WINDING and br.ends:
+        elif br.kind is BranchKind.TRANSFORMER_WINDING and br.ends and br.ends[0] in ends:
             end = ends[br.ends[0]]
             siblings = network.ends_of.get(br.mrid, (end,))
             end1: PowerTransformerEnd = siblings[0]

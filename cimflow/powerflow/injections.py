@@ -71,6 +71,8 @@ class InjectionTable:
     slack_bus: list[int] = field(default_factory=list)
     slack_v_pu: list[complex] = field(default_factory=list)
     slack_mrid: list[MRID] = field(default_factory=list)
+    # further sources on the bus of slack k: one slack holds the bus, its power is shared equally
+    slack_partners: dict[int, list[MRID]] = field(default_factory=dict)
     internal_bus_of: list[int] = field(default_factory=list)
     internal_z_pu: list[complex] = field(default_factory=list)
     internal_bus_vb: list[float] = field(default_factory=list)
@@ -171,6 +173,7 @@ def collect_injections(
     sources = {s.mrid for isl in topology.islands for s in isl.sources}
     sv_flows: dict[MRID, tuple[float | None, float | None]] | None = None
     get = network.by_mrid.get
+    slack_of_bus: dict[int, int] = {}
     for inj in topology.injections:
         eq = get(inj.mrid)
         bus = inj.bus
@@ -185,9 +188,24 @@ def collect_injections(
                 table.internal_bus_vb.append(vb[bus])
                 table.internal_mrid.append(inj.mrid)
                 bus = n + len(table.internal_bus_of) - 1
-            table.slack_bus.append(bus)
-            table.slack_v_pu.append(v)
-            table.slack_mrid.append(inj.mrid)
+            k = slack_of_bus.get(bus)
+            if k is not None:
+                # a second source on a slack bus (two machines on one node): one slack holds the bus
+                table.slack_partners.setdefault(k, []).append(inj.mrid)
+                held = table.slack_v_pu[k]
+                if abs(abs(v) - abs(held)) > 1e-6:
+                    _note(
+                        findings,
+                        eq,
+                        "voltage_set_point",
+                        f"{abs(held):.6g} pu",
+                        f"the bus is held by {table.slack_mrid[k]}, a source on the same node; they share its power",
+                    )
+            else:
+                slack_of_bus[bus] = len(table.slack_bus)
+                table.slack_bus.append(bus)
+                table.slack_v_pu.append(v)
+                table.slack_mrid.append(inj.mrid)
             records.append(InjectionRecord(inj.mrid, inj.cim_class, inj.bus, "slack", 0.0, 0.0))
             continue
         if isinstance(eq, EnergyConsumer):

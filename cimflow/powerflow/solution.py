@@ -197,19 +197,22 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
             )
         )
     slacks = []
-    for k, mrid in enumerate(index.slack_mrid):
-        obj = network.get(mrid)
+    partners = index.injections.slack_partners
+    for k, first in enumerate(index.slack_mrid):
         bus = int(case.slack_bus[k])
-        slacks.append(
-            SlackResult(
-                id=mrid,
-                name=obj.name if obj else None,
-                cim_class=obj.cim_class if obj else "?",
-                bus=MRID(bus_id[bus]),
-                p_mw=float(result.p_slack_mw[k]),
-                q_mvar=float(result.q_slack_mvar[k]),
+        sharing = (first, *partners.get(k, ()))  # sources on one node share its slack power equally
+        for mrid in sharing:
+            obj = network.get(mrid)
+            slacks.append(
+                SlackResult(
+                    id=mrid,
+                    name=obj.name if obj else None,
+                    cim_class=obj.cim_class if obj else "?",
+                    bus=MRID(bus_id[bus]),
+                    p_mw=float(result.p_slack_mw[k]) / len(sharing),
+                    q_mvar=float(result.q_slack_mvar[k]) / len(sharing),
+                )
             )
-        )
     records = index.injections.records
     load = [r for r in records if r.role == "load"]
     gen = [r for r in records if r.role == "generation"]
