@@ -24,7 +24,8 @@ from cimflow.apps.volt_var import ControlConfig, ControlMode
 from cimflow.cim.source import SourceLimits
 from cimflow.config import Settings
 from cimflow.errors import ConfigError
-from cimflow.findings import Finding, Severity, Stage, sort_findings
+from cimflow.catalog import inputs as icodes
+from cimflow.findings import Finding, Location, Severity, Stage, make_finding, sort_findings
 from cimflow.gcpause import gc_paused
 from cimflow.powerflow import PowerFlowResult, Solver, solve_case
 from cimflow.powerflow.case import CaseBuild, build_case
@@ -138,7 +139,12 @@ def _solve(
     findings = list(validation.findings)
     network, topology = validation.network, validation.topology
     if network is None or topology is None or not topology.buses:
-        return SolveResult(validation, None, None, None, tuple(findings), opts, MappingProxyType(timings))
+        if network is not None and topology is not None and not any(f.code == icodes.MISSING_EQ.code for f in findings):
+            detail = "the equipment documents hold no conducting equipment on a node (boundary or reference data only?)"
+            findings.extend(selection(st).apply([make_finding(icodes.MISSING_EQ, Location(), ctx={"detail": detail})]))
+        return SolveResult(
+            validation, None, None, None, tuple(sort_findings(findings)), opts, MappingProxyType(timings)
+        )
     chosen = selection(st)
     clock = time.perf_counter()
     built = build_case(network, topology, s_base_mva=st.s_base_mva)
