@@ -4,7 +4,9 @@ Usage::
 
     python benchmarks/bench_solve.py [--sizes 1000 10000 100000] [--out benchmarks/results/solve.json]
 
-Each size runs in its own interpreter (so the peak memory is per size). The reference is a raw
+Each size runs in its own interpreter (so the peak memory is per size), first through the library calls
+(stage timings), then as the ``cimflow solve`` command in a child process (wall time and peak memory as a
+user sees them). The reference is a raw
 ``lxml.etree.fromstring`` of the same bytes with the same safe parser options. Peer solvers
 (pandapower bfsw/nr, power-grid-model) on feeders of the same sizes are in ``bench_powerflow.py``.
 """
@@ -12,6 +14,7 @@ Each size runs in its own interpreter (so the peak memory is per size). The refe
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -30,6 +33,7 @@ def run_one(n: int) -> dict[str, object]:
     from cimflow.report.cim_annotated import render_annotated_cim
     from cimflow.samples import write_synthetic_feeder
 
+    gc.disable()  # as the cimflow command does (cimflow.cli.app.main): one run, no reference cycles
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_synthetic_feeder(n, Path(tmp), pv_share=0.3)
         blobs = [p.read_bytes() for p in paths]
@@ -49,19 +53,33 @@ def run_one(n: int) -> dict[str, object]:
             (Path(tmp) / name).write_bytes(data)
         t_write = time.perf_counter() - t0
         timings = {k: round(s, 4) for k, s in result.timings_s.items()}
+        peak_in_process = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        converged, solver, iterations = result.converged, result.solution.solver, result.solution.iterations
+        del result, docs, v
+        # the command as a user runs it: interpreter start, imports, outputs written (the input copies too)
+        cmd = [sys.executable, "-c", "from cimflow.cli.app import main; main()", "solve", *map(str, paths)]
+        t0 = time.perf_counter()
+        proc = subprocess.run([*cmd, "--out", str(Path(tmp) / "out")], capture_output=True, text=True, check=False)
+        t_cli = time.perf_counter() - t0
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"cimflow solve exited {proc.returncode}: {proc.stderr[-500:]}")
+        cli_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     total = t_solve + t_write
     return {
         "n_buses": n,
         "bytes": sum(len(b) for b in blobs),
-        "converged": result.converged,
-        "solver": result.solution.solver,
-        "iterations": result.solution.iterations,
+        "converged": converged,
+        "solver": solver,
+        "iterations": iterations,
         "lxml_parse_s": round(t_raw, 4),
         "stages_s": timings,
         "write_sv_s": round(t_write, 4),
         "end_to_end_s": round(total, 4),
         "ratio_to_lxml": round(total / t_raw, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_in_process, 1),
+        "cli_s": round(t_cli, 3),
+        "cli_ratio_to_lxml": round(t_cli / t_raw, 2),
+        "cli_peak_rss_mb": round(cli_peak, 1),
     }
 
 
@@ -83,7 +101,8 @@ def main() -> None:
         print(
             f"{n:>7} buses {row['bytes'] / 1e6:7.1f} MB  lxml {row['lxml_parse_s']:7.3f} s  "
             f"solve end to end {row['end_to_end_s']:8.3f} s (x{row['ratio_to_lxml']})  "
-            f"stages {row['stages_s']}  peak {row['peak_rss_mb']} MB",
+            f"stages {row['stages_s']}  peak {row['peak_rss_mb']} MB  "
+            f"command {row['cli_s']} s (x{row['cli_ratio_to_lxml']}, peak {row['cli_peak_rss_mb']} MB)",
             flush=True,
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
