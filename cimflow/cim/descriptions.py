@@ -18,6 +18,7 @@ from cimflow.cim import namespaces as ns
 from cimflow.cim.rdf import Kind, RawDocument, RawObject, parse_object
 from cimflow.cim.source import Document
 from cimflow.ids import _CACHE as _MRID_CACHE
+from cimflow.gcpause import release_freed_memory
 from cimflow.ids import MRID, normalise_mrid
 
 # (value, kind, document index, line)
@@ -165,6 +166,11 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
                 else:
                     props[local] = [cur, pv]  # type: ignore[list-item]
         append(MergedObject(mrid, cls, di, el.sourceline or 0, props, 1 if key == rdf_id else 0, ident))
+        # the tree is not needed behind the walk: free each element's children as soon as they are read, and
+        # hand the freed memory back now and then, so the tree shrinks while the descriptions grow
+        el.clear()
+        if not n_objects & 0xFFFF:
+            release_freed_memory()
     nsmap = {k or "": v for k, v in root.nsmap.items()}
     if cim_namespace is None and not n_objects:
         # a header-only document (an empty SV, say): its version comes from the declared namespace

@@ -10,8 +10,8 @@ from cimflow.catalog import inputs as codes
 from cimflow.cim.descriptions import read_document
 from cimflow.cim.profiles import DocumentInfo, describe
 from cimflow.cim.rdf import RawDocument, parse_document, parse_tree
-from cimflow.cim.source import SourceLimits, read_sources
-from cimflow.findings import Location, Outcome, make_finding
+from cimflow.cim.source import Document, SourceLimits, iter_sources
+from cimflow.findings import Finding, Location, Outcome, make_finding
 from cimflow.gcpause import gc_paused, release_freed_memory
 
 
@@ -40,17 +40,22 @@ def ingest(
 
 
 def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None, statements: bool) -> Outcome[Dataset]:
-    sources, findings = read_sources(paths, limits=limits)
+    findings: list[Finding] = []
     documents: list[RawDocument] = []
     infos: list[DocumentInfo] = []
-    for i, source in enumerate(sources):
-        sources[i] = None  # type: ignore[call-overload]  # the document keeps only what it needs: free the bytes early
+    for item in iter_sources(paths, limits=limits):
+        if not isinstance(item, Document):
+            findings.append(item)
+            continue
+        name = item.name
         parsed: RawDocument | None
         if statements:
-            parsed, parse_findings = parse_document(source)
+            parsed, parse_findings = parse_document(item)
         else:
-            root, parse_findings = parse_tree(source, blank_text=False)
-            parsed = read_document(source, root, len(documents)) if root is not None else None
+            root, parse_findings = parse_tree(item, blank_text=False)
+            light = item.without_data()
+            del item  # the bytes of a plain file are not needed once parsed (read again if a writer asks)
+            parsed = read_document(light, root, len(documents)) if root is not None else None
             del root  # the tree is the biggest thing alive while reading: free it before the next document
             release_freed_memory()
         findings.extend(parse_findings)
@@ -59,7 +64,7 @@ def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None, statements
         info, info_findings = describe(parsed)
         findings.extend(info_findings)
         if parsed.cim_namespace is None and (parsed.n_objects or parsed.header is None):
-            findings.append(make_finding(codes.NOT_CIM, Location(file=source.name)))
+            findings.append(make_finding(codes.NOT_CIM, Location(file=name)))
         documents.append(parsed)
         infos.append(info)
     if not documents:

@@ -152,31 +152,39 @@ def _iter_path(path: Path, limits: SourceLimits, *, explicit: bool) -> Iterator[
         return
     try:
         st = path.stat()
-        data = path.read_bytes()
+        box = [path.read_bytes()]  # handed over with pop(): a suspended generator must not keep the bytes alive
     except OSError as err:
         yield make_finding(codes.FILE_UNREADABLE, Location(file=name), ctx={"detail": err.strerror or str(err)})
         return
-    if path.suffix.lower() == ZIP_SUFFIX or (explicit and data[:4] == b"PK\x03\x04"):
-        yield from _iter_zip(name, data, 1, limits, _ZipBudget(limits.max_archive_bytes))
+    if path.suffix.lower() == ZIP_SUFFIX or (explicit and box[0][:4] == b"PK\x03\x04"):
+        yield from _iter_zip(name, box.pop(), 1, limits, _ZipBudget(limits.max_archive_bytes))
     else:
-        yield Document(name, data, name, (st.st_size, st.st_mtime_ns))
+        yield Document(name, box.pop(), name, (st.st_size, st.st_mtime_ns))
+
+
+def iter_sources(paths: Iterable[str | Path], *, limits: SourceLimits | None = None) -> Iterator[Document | Finding]:
+    """Every document of the paths (file, folder, zip), read one at a time, or the CF0xx finding saying why not.
+
+    Reading lazily lets a caller parse each document and let go of its bytes before the next one is read.
+    """
+    lim = limits or SourceLimits()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            yield make_finding(
+                codes.FILE_UNREADABLE, Location(file=str(raw)), ctx={"detail": "no such file or folder"}
+            )
+            continue
+        yield from _iter_path(path, lim, explicit=True)
 
 
 def read_sources(
     paths: Iterable[str | Path], *, limits: SourceLimits | None = None
 ) -> tuple[list[Document], list[Finding]]:
     """Read every path (file, folder, zip) into documents; what cannot be read becomes a CF0xx finding."""
-    lim = limits or SourceLimits()
     documents: list[Document] = []
     findings: list[Finding] = []
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            findings.append(
-                make_finding(codes.FILE_UNREADABLE, Location(file=str(raw)), ctx={"detail": "no such file or folder"})
-            )
-            continue
-        for item in _iter_path(path, lim, explicit=True):
-            (documents if isinstance(item, Document) else findings).append(item)  # type: ignore[arg-type]
+    for item in iter_sources(paths, limits=limits):
+        (documents if isinstance(item, Document) else findings).append(item)  # type: ignore[arg-type]
     log.debug("read %d documents, %d findings", len(documents), len(findings))
     return documents, findings
