@@ -136,6 +136,28 @@ class Network:
         )
 
     @cached_property
+    def mesh_impedances(self) -> Mapping[frozenset[MRID], equipment.TransformerMeshImpedance]:
+        """CIM100 TransformerMeshImpedance between two transformer ends, by the pair of end mRIDs."""
+        return MappingProxyType(
+            {
+                frozenset((m.from_end, m.to_end)): m
+                for m in self.of(equipment.TransformerMeshImpedance).values()
+                if m.from_end is not None and m.to_end is not None and m.from_end != m.to_end
+            }
+        )
+
+    @cached_property
+    def core_admittance_of(self) -> Mapping[MRID, equipment.TransformerCoreAdmittance]:
+        """CIM100 TransformerCoreAdmittance of each transformer end."""
+        return MappingProxyType(
+            {
+                c.transformer_end: c
+                for c in self.of(equipment.TransformerCoreAdmittance).values()
+                if c.transformer_end is not None
+            }
+        )
+
+    @cached_property
     def tap_changers_of(self) -> Mapping[MRID, equipment.RatioTapChanger]:
         """RatioTapChanger of each transformer end."""
         return MappingProxyType(

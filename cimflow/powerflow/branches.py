@@ -140,8 +140,52 @@ def _end_z(end: PowerTransformerEnd) -> complex:
     return complex(end.r_ohm or 0.0, end.x_ohm or 0.0)
 
 
-def _end_y(end: PowerTransformerEnd) -> complex:
+def _end_y(network: Network, end: PowerTransformerEnd) -> complex:
+    """Magnetising admittance at an end (S): the end's g, b, else a CIM100 TransformerCoreAdmittance's."""
+    if end.g_s is None and end.b_s is None:
+        core = network.core_admittance_of.get(end.mrid)
+        if core is not None:
+            return complex(core.g_s or 0.0, core.b_s or 0.0)
     return complex(end.g_s or 0.0, end.b_s or 0.0)
+
+
+def _mesh_z(network: Network, a: PowerTransformerEnd, b: PowerTransformerEnd, u_a: float, u_b: float) -> complex | None:
+    """Series impedance of a CIM100 TransformerMeshImpedance between ends a and b, in ohm at a's side.
+
+    The mesh r, x are seen from its FromTransformerEnd (IEC 61970-301); ``u_a``, ``u_b`` are the rated
+    voltages used for the ends. ``None`` when the file gives no mesh impedance between the two ends.
+    """
+    mesh = network.mesh_impedances.get(frozenset((a.mrid, b.mrid)))
+    if mesh is None or (mesh.r_ohm is None and mesh.x_ohm is None):
+        return None
+    z = complex(mesh.r_ohm or 0.0, mesh.x_ohm or 0.0)
+    return z if mesh.from_end == a.mrid else z * (u_a / u_b) ** 2
+
+
+def _rated_kv(end: PowerTransformerEnd, fallback: float) -> float:
+    return end.rated_u_kv if end.rated_u_kv and end.rated_u_kv > 0 else fallback
+
+
+def _star_from_mesh(
+    network: Network, ends: tuple[PowerTransformerEnd, ...], vb: dict[MRID, float]
+) -> dict[MRID, complex] | None:
+    """Star impedances (ohm, each at end 1's rated voltage) of a three-winding transformer given as a mesh.
+
+    With z_ij the mesh impedances referred to one voltage, z_i = (z_ij + z_ik - z_jk) / 2.
+    """
+    if len(ends) != 3:
+        return None
+    u = {e.mrid: _rated_kv(e, vb.get(e.mrid, 1.0)) for e in ends}
+    e1, e2, e3 = ends
+    u1 = u[e1.mrid]
+    pairs = {}
+    for a, b in ((e1, e2), (e1, e3), (e2, e3)):
+        z = _mesh_z(network, a, b, u[a.mrid], u[b.mrid])
+        if z is None:
+            return None
+        pairs[(a.mrid, b.mrid)] = z * (u1 / u[a.mrid]) ** 2  # at end 1's voltage
+    z12, z13, z23 = pairs[(e1.mrid, e2.mrid)], pairs[(e1.mrid, e3.mrid)], pairs[(e2.mrid, e3.mrid)]
+    return {e1.mrid: (z12 + z13 - z23) / 2, e2.mrid: (z12 + z23 - z13) / 2, e3.mrid: (z13 + z23 - z12) / 2}
 
 
 def transformer_params(
@@ -163,14 +207,17 @@ def transformer_params(
     taps = network.tap_changers_of
     u1t = tap_voltage_kv(taps.get(end1.mrid), u1)
     u2t = tap_voltage_kv(taps.get(end2.mrid), u2)
-    z_ohm_at_2 = _end_z(end1) * (u2 / u1) ** 2 + _end_z(end2)
+    mesh = _mesh_z(network, end2, end1, u2, u1)
+    # a CIM100 mesh impedance between the ends is the whole series impedance (files that give it, such as
+    # CIMHub's, also repeat the winding resistances on the ends: counting both would double the resistance)
+    z_ohm_at_2 = mesh if mesh is not None else _end_z(end1) * (u2 / u1) ** 2 + _end_z(end2)
     z_base = vb_to * vb_to / s_base
     tap = cmath.rect((u1t / vb_from) / (u2t / vb_to), _clock_rad(end2) - _clock_rad(end1))
     return BranchParams(
         y_series=_series(z_ohm_at_2 / z_base, notes, "r_ohm"),
         # end 1's magnetising admittance at its terminal, expressed on the internal side of the ratio
-        y_from=_end_y(end1) * vb_from * vb_from / s_base * abs(tap) ** 2,
-        y_to=_end_y(end2) * z_base,
+        y_from=_end_y(network, end1) * vb_from * vb_from / s_base * abs(tap) ** 2,
+        y_to=_end_y(network, end2) * z_base,
         tap=tap,
         shunt_at_from_bus=0j,
         shunt_at_to_bus=0j,
@@ -191,12 +238,14 @@ def winding_params(
     ui = end.rated_u_kv if end.rated_u_kv and end.rated_u_kv > 0 else vb_winding
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_star
     uit = tap_voltage_kv(network.tap_changers_of.get(end.mrid), ui)
-    z_star = _end_z(end) * (u1 / ui) ** 2
+    siblings = network.ends_of.get(end.power_transformer, ()) if end.power_transformer else ()
+    star = _star_from_mesh(network, siblings, {end.mrid: vb_winding, end1.mrid: vb_star})
+    z_star = star[end.mrid] if star is not None and end.mrid in star else _end_z(end) * (u1 / ui) ** 2
     z_base = vb_star * vb_star / s_base
     tap = cmath.rect((uit / vb_winding) / (u1 / vb_star), _clock_rad(end1) - _clock_rad(end))
     return BranchParams(
         y_series=_series(z_star / z_base, notes, "r_ohm"),
-        y_from=_end_y(end) * vb_winding * vb_winding / s_base * abs(tap) ** 2,
+        y_from=_end_y(network, end) * vb_winding * vb_winding / s_base * abs(tap) ** 2,
         y_to=0j,
         tap=tap,
         shunt_at_from_bus=0j,
