@@ -16,31 +16,28 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import CLI, cli_peak_mb, peak_mb, write_feeder_in_child  # noqa: E402
 
-def run_one(n: int) -> dict[str, object]:
+
+def run_one(n: int, folder: Path) -> dict[str, object]:
     """Measure one size in this process."""
     from lxml import etree
 
     import cimflow
     from cimflow.cim.rdf import _PARSER_OPTIONS
     from cimflow.report.cim_annotated import render_annotated_cim
-    from cimflow.samples import write_synthetic_feeder
 
     gc.disable()  # as the cimflow command does (cimflow.cli.app.main): one run, no reference cycles
     with tempfile.TemporaryDirectory() as tmp:
-        paths = write_synthetic_feeder(n, Path(tmp), pv_share=0.3)
-        blobs = [p.read_bytes() for p in paths]
-        t0 = time.perf_counter()
-        for b in blobs:
-            etree.fromstring(b, etree.XMLParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
-        t_raw = time.perf_counter() - t0
+        paths = sorted(folder.glob("*.xml"))  # written by another process (see main)
+        # cimflow first, with nothing else in memory, so that the peak is its own
         t0 = time.perf_counter()
         result = cimflow.solve(paths)
         t_solve = time.perf_counter() - t0
@@ -53,17 +50,22 @@ def run_one(n: int) -> dict[str, object]:
             (Path(tmp) / name).write_bytes(data)
         t_write = time.perf_counter() - t0
         timings = {k: round(s, 4) for k, s in result.timings_s.items()}
-        peak_in_process = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_in_process = peak_mb()
         converged, solver, iterations = result.converged, result.solution.solver, result.solution.iterations
         del result, docs, v
         # the command as a user runs it: interpreter start, imports, outputs written (the input copies too)
-        cmd = [sys.executable, "-c", "from cimflow.cli.app import main; main()", "solve", *map(str, paths)]
+        cmd = [sys.executable, "-c", CLI, "solve", *map(str, paths)]
         t0 = time.perf_counter()
         proc = subprocess.run([*cmd, "--out", str(Path(tmp) / "out")], capture_output=True, text=True, check=False)
         t_cli = time.perf_counter() - t0
         if proc.returncode not in (0, 1):
             raise RuntimeError(f"cimflow solve exited {proc.returncode}: {proc.stderr[-500:]}")
-        cli_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        cli_peak = cli_peak_mb(proc.stderr) or float("nan")
+        blobs = [p.read_bytes() for p in paths]
+        t0 = time.perf_counter()
+        for b in blobs:
+            etree.fromstring(b, etree.XMLParser(**_PARSER_OPTIONS))  # type: ignore[arg-type]
+        t_raw = time.perf_counter() - t0
     total = t_solve + t_write
     return {
         "n_buses": n,
@@ -89,13 +91,18 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/solve.json"))
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(json.dumps(run_one(args.one, args.dir)))
         return
     rows = []
     for n in args.sizes:
-        proc = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        with tempfile.TemporaryDirectory() as feeder:
+            write_feeder_in_child(n, Path(feeder), pv_share=0.3)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--one", str(n), "--dir", feeder], capture_output=True, text=True, check=True
+            )
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         rows.append(row)
         print(

@@ -1,0 +1,53 @@
+"""Helpers shared by the benchmarks: feeders written in a separate process, and the peak memory of a process.
+
+The measuring process must not also have generated the feeder (writing 500 MB of XML has its own peak), and
+a child's ``ru_maxrss`` on Linux includes its parent's peak from before ``exec``: peaks are read from
+``/proc/self/status`` (VmHWM) inside the process measured.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+# runs the cimflow command and reports its own peak memory on stderr as "VmHWM: <kB> kB"
+CLI = (
+    "import atexit, sys\n"
+    "def _peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM'): sys.stderr.write(line)\n"
+    "atexit.register(_peak)\n"
+    "from cimflow.cli.app import main\n"
+    "main()\n"
+)
+
+
+def write_feeder_in_child(n: int, folder: Path, *, pv_share: float = 0.0) -> list[Path]:
+    """Write the synthetic feeder of ``n`` buses into ``folder`` from a separate interpreter."""
+    code = (
+        "import sys; from pathlib import Path; from cimflow.samples import write_synthetic_feeder; "
+        "write_synthetic_feeder(int(sys.argv[1]), Path(sys.argv[2]), pv_share=float(sys.argv[3]))"
+    )
+    subprocess.run([sys.executable, "-c", code, str(n), str(folder), str(pv_share)], check=True)
+    return sorted(folder.glob("*.xml"))
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory in MB (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cli_peak_mb(stderr: str) -> float | None:
+    """The peak the CLI wrapper above reported."""
+    for line in stderr.splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return None
