@@ -68,6 +68,7 @@ class Settings(BaseModel):
         v_max_pu: Highest acceptable voltage after a solve (EN 50160: 1.1).
         loading_max_pct: Highest acceptable branch loading after a solve.
         s_base_mva: Power base of the per-unit system.
+        frequency_hz: System frequency, for line impedances computed from wire geometry (50; 60 in North America).
         control: Volt-VAR control of the inverters in ``cimflow solve`` (``none``, ``fixed-cosphi``,
             ``cosphi-p``, ``qu``, ``ieee1547-a``, ``ieee1547-b``, ``fuzzy``); ``--control`` overrides it.
         control_config: TOML file with the control curves, limits and loop settings
@@ -95,6 +96,7 @@ class Settings(BaseModel):
     v_max_pu: float = Field(default=1.1, gt=0)
     loading_max_pct: float = Field(default=100.0, gt=0)
     s_base_mva: float = Field(default=1.0, gt=0)
+    frequency_hz: float = Field(default=50.0, gt=0)
     control: ControlLabel = "none"
     control_config: str | None = None
 

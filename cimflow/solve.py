@@ -147,7 +147,7 @@ def _solve(
         )
     chosen = selection(st)
     clock = time.perf_counter()
-    built = build_case(network, topology, s_base_mva=st.s_base_mva)
+    built = build_case(network, topology, s_base_mva=st.s_base_mva, frequency_hz=st.frequency_hz)
     findings.extend(chosen.apply(built.findings))
     timings["case"] = time.perf_counter() - clock
     if built.value is None:

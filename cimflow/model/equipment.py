@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cimflow.ids import MRID
-from cimflow.model.base import Check, CimObject, Read, attr, ref
+from cimflow.model.base import Attr, Check, CimObject, Read, attr, ref
 from cimflow.model.core import CONTAINERS
 from cimflow.units import Quantity as Q
 
@@ -37,6 +37,47 @@ class ACLineSegment(Equipment):
         MRID | None,
         ref("ACLineSegment.PerLengthImpedance", targets=("PerLengthSequenceImpedance", "PerLengthPhaseImpedance")),
     ] = None
+    wire_spacing_info: Annotated[
+        MRID | None, ref("ACLineSegment.WireSpacingInfo", targets=("WireSpacingInfo",))
+    ] = None
+
+
+WIRE_INFO_CLASSES = ("OverheadWireInfo", "ConcentricNeutralCableInfo", "TapeShieldCableInfo", "WireInfo")
+
+
+class ACLineSegmentPhase(CimObject):
+    """CIM100: one phase (or the neutral) of a line, with the wire it is made of."""
+
+    line: Annotated[MRID | None, ref("ACLineSegmentPhase.ACLineSegment", targets=("ACLineSegment",))] = None
+    phase: Annotated[str | None, attr("ACLineSegmentPhase.phase", read=Read.ENUM)] = None
+    sequence_number: Annotated[int | None, attr("ACLineSegmentPhase.sequenceNumber", read=Read.INT)] = None
+    wire_info: Annotated[MRID | None, ref("ACLineSegmentPhase.WireInfo", targets=WIRE_INFO_CLASSES)] = None
+
+
+class WireSpacingInfo(CimObject):
+    """CIM100: where the wires of a line hang (its WirePositions)."""
+
+    is_cable: Annotated[bool | None, attr("WireSpacingInfo.isCable", read=Read.BOOL)] = None
+
+
+class WirePosition(CimObject):
+    """CIM100: one wire's position in a spacing, in metres (CIM Displacement; never scaled)."""
+
+    spacing: Annotated[MRID | None, ref("WirePosition.WireSpacingInfo", targets=("WireSpacingInfo",))] = None
+    sequence_number: Annotated[int | None, attr("WirePosition.sequenceNumber", read=Read.INT)] = None
+    x_m: Annotated[float | None, attr("WirePosition.xCoord")] = None
+    y_m: Annotated[float | None, attr("WirePosition.yCoord")] = None
+
+
+class WireInfo(CimObject):
+    """CIM100 conductor data: geometric mean radius and radius in m, resistances in ohm/m (never scaled)."""
+
+    gmr_m: Annotated[float | None, attr("WireInfo.gmr", check=NN)] = None
+    radius_m: Annotated[float | None, attr("WireInfo.radius", check=NN)] = None
+    r_ac25_ohm_per_m: Annotated[float | None, attr("WireInfo.rAC25", check=NN)] = None
+    r_ac50_ohm_per_m: Annotated[float | None, attr("WireInfo.rAC50", check=NN)] = None
+    r_ac75_ohm_per_m: Annotated[float | None, attr("WireInfo.rAC75", check=NN)] = None
+    r_dc20_ohm_per_m: Annotated[float | None, attr("WireInfo.rDC20", check=NN)] = None
 
 
 class PerLengthSequenceImpedance(CimObject):
@@ -117,6 +158,61 @@ class TransformerTank(Equipment):
     power_transformer: Annotated[
         MRID | None, ref("TransformerTank.PowerTransformer", targets=("PowerTransformer",))
     ] = None
+    tank_info: Annotated[
+        MRID | None,
+        ref("TransformerTank.TransformerTankInfo", "PowerSystemResource.AssetDatasheet", targets=("TransformerTankInfo",)),
+    ] = None
+
+
+class TransformerTankInfo(CimObject):
+    """CIM100 catalogue data of a transformer tank (its end infos and tests refer to it)."""
+
+
+class TransformerEndInfo(CimObject):
+    """CIM100 catalogue data of one winding of a tank type, matched to tank ends by end number."""
+
+    tank_info: Annotated[
+        MRID | None, ref("TransformerEndInfo.TransformerTankInfo", targets=("TransformerTankInfo",))
+    ] = None
+    end_number: Annotated[int | None, attr("TransformerEndInfo.endNumber", read=Read.INT)] = None
+    rated_u_kv: Annotated[
+        float | None, attr("TransformerEndInfo.ratedU", q=Q.VOLTAGE, check=Check.POSITIVE_VOLTAGE)
+    ] = None
+    rated_s_mva: Annotated[
+        float | None, attr("TransformerEndInfo.ratedS", q=Q.POWER, check=Check.POSITIVE_RATING)
+    ] = None
+    r_ohm: Annotated[float | None, attr("TransformerEndInfo.r", q=Q.IMPEDANCE, check=NN)] = None
+    connection_kind: Annotated[
+        str | None, attr("TransformerEndInfo.connectionKind", read=Read.ENUM, enum=WINDING_CONNECTIONS)
+    ] = None
+    phase_angle_clock: Annotated[int | None, attr("TransformerEndInfo.phaseAngleClock", read=Read.INT)] = None
+
+
+class ShortCircuitTest(CimObject):
+    """CIM100 short-circuit test between an energised end and grounded ends of a tank type.
+
+    ``leakageImpedance`` is in ohm seen from the energised end; ``loss`` is in kW (KiloActivePower in every
+    CIM version), so neither is scaled by the document's unit system beyond ohm.
+    """
+
+    energised_end: Annotated[
+        MRID | None, ref("ShortCircuitTest.EnergisedEnd", targets=("TransformerEndInfo",))
+    ] = None
+    grounded_ends: Annotated[
+        tuple[MRID, ...] | None, Attr(("ShortCircuitTest.GroundedEnds",), Read.REFS, targets=("TransformerEndInfo",))
+    ] = None
+    leakage_impedance_ohm: Annotated[
+        float | None, attr("ShortCircuitTest.leakageImpedance", q=Q.IMPEDANCE, check=NN)
+    ] = None
+    loss_kw: Annotated[float | None, attr("ShortCircuitTest.loss", check=NN)] = None
+
+
+class NoLoadTest(CimObject):
+    """CIM100 no-load test of a tank type (kept and reported; cimflow does not derive a magnetising branch)."""
+
+    energised_end: Annotated[MRID | None, ref("NoLoadTest.EnergisedEnd", targets=("TransformerEndInfo",))] = None
+    exciting_current_pct: Annotated[float | None, attr("NoLoadTest.excitingCurrent")] = None
+    loss_kw: Annotated[float | None, attr("NoLoadTest.loss")] = None
 
 
 class TransformerTankEnd(TransformerEndBase):

@@ -136,6 +136,28 @@ class Network:
         )
 
     @cached_property
+    def phases_of(self) -> Mapping[MRID, tuple[equipment.ACLineSegmentPhase, ...]]:
+        """CIM100 ACLineSegmentPhases of each line, by sequence number."""
+        groups: dict[MRID, list[equipment.ACLineSegmentPhase]] = defaultdict(list)
+        for ph in self.of(equipment.ACLineSegmentPhase).values():
+            if ph.line is not None:
+                groups[ph.line].append(ph)
+        return MappingProxyType(
+            {k: tuple(sorted(v, key=lambda p: (p.sequence_number or 0, p.mrid))) for k, v in groups.items()}
+        )
+
+    @cached_property
+    def wire_positions_of(self) -> Mapping[MRID, tuple[equipment.WirePosition, ...]]:
+        """CIM100 WirePositions of each WireSpacingInfo, by sequence number."""
+        groups: dict[MRID, list[equipment.WirePosition]] = defaultdict(list)
+        for pos in self.of(equipment.WirePosition).values():
+            if pos.spacing is not None:
+                groups[pos.spacing].append(pos)
+        return MappingProxyType(
+            {k: tuple(sorted(v, key=lambda p: (p.sequence_number or 0, p.mrid))) for k, v in groups.items()}
+        )
+
+    @cached_property
     def mesh_impedances(self) -> Mapping[frozenset[MRID], equipment.TransformerMeshImpedance]:
         """CIM100 TransformerMeshImpedance between two transformer ends, by the pair of end mRIDs."""
         return MappingProxyType(

@@ -33,6 +33,8 @@ import numpy as np
 from cimflow.ids import MRID
 from cimflow.model.equipment import (
     ACLineSegment,
+    WireInfo,
+    WireSpacingInfo,
     PerLengthPhaseImpedance,
     PerLengthSequenceImpedance,
     PhaseImpedanceData,
@@ -40,6 +42,7 @@ from cimflow.model.equipment import (
     RatioTapChanger,
 )
 from cimflow.model.network import Network
+from cimflow.powerflow.geometry import EARTH_RESISTIVITY_OHM_M, Wire, overhead_sequence
 
 Z_MIN_PU = 1e-6  # series impedance given to zero-impedance branches (a short, numerically safe)
 
@@ -87,10 +90,46 @@ def _phase_positive_sequence(network: Network, pli: MRID) -> tuple[complex, comp
     return complex(self_z - np.mean(z[off])), complex(self_y - np.mean(y[off]))
 
 
-def line_params(network: Network, line: ACLineSegment, vb_from: float, vb_to: float, s_base: float) -> BranchParams:
+def _geometry_sequence(network: Network, line: ACLineSegment, frequency_hz: float) -> tuple[complex, complex] | None:
+    """(z1 ohm/m, y1 S/m) of an overhead line described by a WireSpacingInfo and its phases' wires."""
+    spacing = network.of(WireSpacingInfo).get(line.wire_spacing_info) if line.wire_spacing_info else None
+    if spacing is None or spacing.is_cable:
+        return None  # cable geometry (concentric neutrals, tape shields) is not evaluated
+    positions = {p.sequence_number: p for p in network.wire_positions_of.get(spacing.mrid, ())}
+    infos = network.of(WireInfo)
+    wires: list[Wire] = []
+    for ph in network.phases_of.get(line.mrid, ()):
+        pos = positions.get(ph.sequence_number)
+        info = infos.get(ph.wire_info) if ph.wire_info else None
+        if pos is None or info is None or pos.x_m is None or pos.y_m is None:
+            return None
+        r = next((v for v in (info.r_ac50_ohm_per_m, info.r_ac25_ohm_per_m, info.r_ac75_ohm_per_m,
+                              info.r_dc20_ohm_per_m) if v is not None), None)  # fmt: skip
+        if r is None or info.gmr_m is None or info.radius_m is None:
+            return None
+        wires.append(Wire(pos.x_m, pos.y_m, r, info.gmr_m, info.radius_m, neutral=ph.phase in ("N", "n")))
+    return overhead_sequence(wires, frequency_hz) if wires else None
+
+
+def line_params(
+    network: Network, line: ACLineSegment, vb_from: float, vb_to: float, s_base: float, frequency_hz: float = 50.0
+) -> BranchParams:
     """Per-unit pi model of an ACLineSegment."""
     notes: list[tuple[str, str, str]] = []
     r, x, g, b = line.r_ohm, line.x_ohm, line.gch_s, line.bch_s
+    if (r is None or x is None) and line.per_length_impedance is None and line.wire_spacing_info and line.length_km:
+        zy = _geometry_sequence(network, line, frequency_hz)
+        if zy is not None:
+            length_m = line.length_km * 1e3
+            r, x, g, b = zy[0].real * length_m, zy[0].imag * length_m, 0.0, zy[1].imag * length_m
+            notes.append(
+                (
+                    "r_ohm",
+                    f"{r:.6g}",
+                    f"positive sequence of the wire geometry (Carson, earth {EARTH_RESISTIVITY_OHM_M:g} ohm·m, "
+                    f"{frequency_hz:g} Hz)",
+                )
+            )
     if (r is None or x is None) and line.per_length_impedance is not None and line.length_km:
         seq = network.of(PerLengthSequenceImpedance).get(line.per_length_impedance)
         if seq is not None:

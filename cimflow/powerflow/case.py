@@ -139,7 +139,9 @@ class _Limits:
         return float(value) if math.isfinite(value) else math.nan
 
 
-def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0) -> Outcome[CaseBuild]:
+def build_case(
+    network: Network, topology: Topology, *, s_base_mva: float = 1.0, frequency_hz: float = 50.0
+) -> Outcome[CaseBuild]:
     """Build the per-unit case of every island (de-energised ones included, they stay at 0 V)."""
     findings: list[Finding] = []
     n_top = len(topology.buses)
@@ -168,7 +170,7 @@ def build_case(network: Network, topology: Topology, *, s_base_mva: float = 1.0)
                 )
             continue
         if br.kind is BranchKind.LINE and isinstance(equipment, ACLineSegment):
-            p = line_params(network, equipment, vb[f], vb[t], s_base_mva)
+            p = line_params(network, equipment, vb[f], vb[t], s_base_mva, frequency_hz)
             rating = limits.current_a(br.from_terminal, br.to_terminal, br.mrid)
             s_nom = float("nan")
         elif br.kind is BranchKind.TRANSFORMER and len(br.ends) == 2 and all(x in ends for x in br.ends):

@@ -222,8 +222,9 @@ class NetworkIndex:
     def asset_defined_lines(self) -> frozenset[MRID]:
         """Lines whose impedance comes from wire and spacing assets (CIM100 WireSpacingInfo, WireInfo, Asset).
 
-        cimflow does not evaluate conductor geometry; such a line is not missing its impedance. Found by one
-        scan of the raw statements, done only when a line states no r, x or per-length impedance.
+        Such a line is not missing its impedance (the power flow computes overhead geometry by Carson's
+        equations and reports what it cannot evaluate, such as cables). Found by one scan of the raw
+        statements, done only when a line states no r, x or per-length impedance.
         """
         lines = self.network.lines.values()
         if all(x.r_ohm is not None or x.per_length_impedance is not None for x in lines):

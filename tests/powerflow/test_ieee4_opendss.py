@@ -1,0 +1,107 @@
+"""The IEEE 4-node transformer cases that CIMHub ships (CIM100, lines given by wire geometry, transformers
+by mesh impedances, constant-impedance loads) against OpenDSS's results shipped with them.
+
+The balanced cases are where a positive-sequence solution must agree with OpenDSS's three-phase one; the
+unbalanced cases only approximately (their loads differ per phase).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import cimflow
+from cimflow.config import Settings
+from cimflow.powerflow.geometry import Wire, overhead_sequence
+
+_DATA = Path(__file__).resolve().parents[1] / "data" / "cimhub"
+_ZIP = _DATA / "xfmr_examples.zip"
+_REF = _DATA / "ieee4_onestep.inc.txt"
+
+
+def _opendss() -> dict[str, tuple[str, str, float, float, float]]:
+    """case -> (element, from bus, P kW, Q kvar, mean phase voltage V) of OpenDSS's base case."""
+    out: dict[str, tuple[str, str, float, float, float]] = {}
+    block: list[str] = []
+    for line in _REF.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([A-Za-z0-9]+)\s+Nbus=", line)
+        if not m:
+            block.append(line)
+            continue
+        for i, text in enumerate(block):
+            if "OpenDSS branch flow" in text and "Base case" in text:
+                element = text.split(" in ")[1].split(" from")[0]
+                bus = text.split("from ")[1].split(",")[0]
+                rows = block[i + 2 :]
+                end = next(k for k, row in enumerate(rows) if "Total S" in row)
+                volts = [float(row.split()[1]) for row in rows[:end]]
+                total = re.search(r"Total S =\s*([-\d.]+) \+ j\s*([-\d.]+)", rows[end])
+                assert total is not None
+                out[m.group(1)] = (element, bus, float(total.group(1)), float(total.group(2)), sum(volts) / 3)
+                break
+        block = []
+    return out
+
+
+_CASES = _opendss()
+
+
+def _flow(case: str, tmp: Path) -> tuple[float, float, float]:
+    path = tmp / f"{case}.xml"
+    path.write_bytes(zipfile.ZipFile(_ZIP).read(f"{case}.xml"))
+    result = cimflow.solve([path], settings=Settings(frequency_hz=60.0))
+    assert result.solution is not None and result.solution.converged
+    element, bus_name, *_ = _CASES[case]
+    (branch,) = [b for b in result.solution.branches if (b.name or "").lower() == element.split(".")[1].lower()]
+    buses = {b.id: b for b in result.solution.buses}
+    at_from = (buses[branch.from_bus].name or "").lower() == bus_name.lower()
+    bus = buses[branch.from_bus if at_from else branch.to_bus]
+    p = (branch.p_from_mw if at_from else branch.p_to_mw) * 1e3
+    q = (branch.q_from_mvar if at_from else branch.q_to_mvar) * 1e3
+    return p, q, bus.v_kv * 1e3 / 3**0.5
+
+
+@pytest.mark.parametrize("case", ["YYBal", "YDBal", "GYDBal", "DDBal", "DYBal"])
+def test_balanced_cases_agree_with_opendss(case: str, tmp_path: Path) -> None:
+    _, _, p_ref, q_ref, v_ref = _CASES[case]
+    p, q, v = _flow(case, tmp_path)
+    assert p == pytest.approx(p_ref, rel=2e-3)
+    assert q == pytest.approx(q_ref, rel=2e-3)
+    assert v == pytest.approx(v_ref, rel=2e-3)
+
+
+@pytest.mark.parametrize("case", ["YYUnBal", "YDUnBal", "GYDUnBal", "DDUnBal", "DYUnBal"])
+def test_unbalanced_cases_are_close_to_opendss(case: str, tmp_path: Path) -> None:
+    _, _, p_ref, q_ref, v_ref = _CASES[case]
+    p, q, v = _flow(case, tmp_path)
+    assert p == pytest.approx(p_ref, rel=0.02)
+    assert q == pytest.approx(q_ref, rel=0.02)
+    assert v == pytest.approx(v_ref, rel=0.005)
+
+
+def test_carson_matches_kersting_example_4_1() -> None:
+    """Kersting, Distribution System Modeling and Analysis, example 4.1: z1 = 0.3061 + j0.6270 ohm/mile."""
+    ft, mile = 0.3048, 1609.344
+    phase = {"r_ohm_per_m": 0.306 / mile, "gmr_m": 0.0244 * ft, "radius_m": 0.721 / 24 * ft}
+    wires = [
+        Wire(0.0, 29 * ft, **phase),
+        Wire(2.5 * ft, 29 * ft, **phase),
+        Wire(7.0 * ft, 29 * ft, **phase),
+        Wire(4.0 * ft, 25 * ft, 0.592 / mile, 0.00814 * ft, 0.563 / 24 * ft, neutral=True),
+    ]
+    zy = overhead_sequence(wires, 60.0)
+    assert zy is not None
+    assert zy[0] * mile == pytest.approx(complex(0.3061, 0.6270), abs=2e-4)
+
+
+def test_one_wire_above_ground_has_the_textbook_capacitance() -> None:
+    import math
+
+    h, radius = 10.0, 0.01
+    zy = overhead_sequence([Wire(0.0, h, 1e-4, 0.0078, radius)], 50.0)
+    assert zy is not None
+    c = 2 * math.pi * 8.8541878128e-12 / math.log(2 * h / radius)
+    assert zy[1] == pytest.approx(1j * 2 * math.pi * 50.0 * c, rel=1e-12)
