@@ -221,7 +221,9 @@ class TransformerTankEnd(TransformerEndBase):
     transformer_tank: Annotated[
         MRID | None, ref("TransformerTankEnd.TransformerTank", targets=("TransformerTank",))
     ] = None
-    phases: Annotated[str | None, attr("TransformerTankEnd.phases", read=Read.ENUM)] = None
+    phases: Annotated[
+        str | None, attr("TransformerTankEnd.orderedPhases", "TransformerTankEnd.phases", read=Read.ENUM)
+    ] = None
 
 
 class TransformerMeshImpedance(CimObject):

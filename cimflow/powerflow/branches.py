@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import cmath
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -234,8 +235,9 @@ def transformer_params(
     vb_from: float,
     vb_to: float,
     s_base: float,
+    taps: Mapping[MRID, RatioTapChanger] | None = None,
 ) -> BranchParams:
-    """Per-unit model of a two-winding transformer, end 1 at the from side."""
+    """Per-unit model of a two-winding transformer, end 1 at the from side (``taps``: by end, if not the network's)."""
     notes: list[tuple[str, str, str]] = []
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_from
     u2 = end2.rated_u_kv if end2.rated_u_kv and end2.rated_u_kv > 0 else vb_to
@@ -243,7 +245,7 @@ def transformer_params(
         notes.append(("rated_u_kv", f"{u1:g} kV", "end 1 ratedU missing: the bus base voltage"))
     if u2 is not end2.rated_u_kv:
         notes.append(("rated_u_kv", f"{u2:g} kV", "end 2 ratedU missing: the bus base voltage"))
-    taps = network.tap_changers_of
+    taps = taps if taps is not None else network.tap_changers_of
     u1t = tap_voltage_kv(taps.get(end1.mrid), u1)
     u2t = tap_voltage_kv(taps.get(end2.mrid), u2)
     mesh = _mesh_z(network, end2, end1, u2, u1)
@@ -271,12 +273,13 @@ def winding_params(
     vb_winding: float,
     vb_star: float,
     s_base: float,
+    taps: Mapping[MRID, RatioTapChanger] | None = None,
 ) -> BranchParams:
     """Per-unit model of one winding of a 3-winding transformer: its bus (from) to the star bus (to)."""
     notes: list[tuple[str, str, str]] = []
     ui = end.rated_u_kv if end.rated_u_kv and end.rated_u_kv > 0 else vb_winding
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_star
-    uit = tap_voltage_kv(network.tap_changers_of.get(end.mrid), ui)
+    uit = tap_voltage_kv((taps if taps is not None else network.tap_changers_of).get(end.mrid), ui)
     siblings = network.ends_of.get(end.power_transformer, ()) if end.power_transformer else ()
     star = _star_from_mesh(network, siblings, {end.mrid: vb_winding, end1.mrid: vb_star})
     z_star = star[end.mrid] if star is not None and end.mrid in star else _end_z(end) * (u1 / ui) ** 2

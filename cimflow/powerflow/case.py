@@ -24,6 +24,7 @@ from cimflow.model.network import Network
 from cimflow.powerflow.arrays import PerUnitCase
 from cimflow.powerflow.branches import BranchParams, line_params, transformer_params, winding_params
 from cimflow.powerflow.injections import InjectionTable, collect_injections
+from cimflow.powerflow.tanks import tank_equivalents
 from cimflow.topology.model import BranchKind, Topology
 
 
@@ -139,6 +140,12 @@ class _Limits:
         return float(value) if math.isfinite(value) else math.nan
 
 
+def _fits(ends: tuple[PowerTransformerEnd, ...], bus_kv: tuple[float, ...]) -> bool:
+    """Whether tank-derived ends are rated near their buses' voltage (an autotransformer's series and common
+    windings are not: such a catalogue is not a ratio between its terminals, and takes the fallback)."""
+    return all(e.rated_u_kv is not None and 0.7 <= e.rated_u_kv / v <= 1.3 for e, v in zip(ends, bus_kv, strict=True))
+
+
 def build_case(
     network: Network, topology: Topology, *, s_base_mva: float = 1.0, frequency_hz: float = 50.0
 ) -> Outcome[CaseBuild]:
@@ -146,7 +153,13 @@ def build_case(
     findings: list[Finding] = []
     n_top = len(topology.buses)
     vb = list(base_voltages(network, topology, findings))
-    ends = network.transformer_ends
+    tanks = tank_equivalents(network)  # transformers described by tanks and catalogue data
+    tank_banks = tanks.by_transformer
+    ends: Mapping[MRID, PowerTransformerEnd] = network.transformer_ends
+    taps = None
+    if tanks.by_tank_end:
+        ends = {**network.transformer_ends, **tanks.by_tank_end}
+        taps = {**network.tap_changers_of, **tanks.taps}
     get = network.by_mrid.get
     limits = _Limits(network)
     br_from: list[int] = []
@@ -173,16 +186,30 @@ def build_case(
             p = line_params(network, equipment, vb[f], vb[t], s_base_mva, frequency_hz)
             rating = limits.current_a(br.from_terminal, br.to_terminal, br.mrid)
             s_nom = float("nan")
-        elif br.kind is BranchKind.TRANSFORMER and len(br.ends) == 2 and all(x in ends for x in br.ends):
-            e1, e2 = ends[br.ends[0]], ends[br.ends[1]]
-            p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva)
+        elif br.kind is BranchKind.TRANSFORMER and (
+            (len(tank_banks.get(br.mrid, ())) == 2 and _fits(tank_banks[br.mrid], (vb[f], vb[t])))
+            or (len(br.ends) == 2 and all(x in network.transformer_ends for x in br.ends))
+        ):
+            e1, e2 = tank_banks[br.mrid] if br.mrid in tank_banks else (ends[br.ends[0]], ends[br.ends[1]])
+            p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva, taps)
             rating = limits.current_a(br.from_terminal)
             s_nom = float(e1.rated_s_mva) if e1.rated_s_mva else float("nan")
-        elif br.kind is BranchKind.TRANSFORMER_WINDING and br.ends and br.ends[0] in ends:
+        elif (
+            br.kind is BranchKind.TRANSFORMER_WINDING
+            and br.ends
+            and (
+                br.ends[0] in network.transformer_ends
+                or (
+                    br.ends[0] in ends
+                    and br.mrid in tank_banks
+                    and _fits((ends[br.ends[0]], tank_banks[br.mrid][0]), (vb[f], vb[t]))
+                )
+            )
+        ):
             end = ends[br.ends[0]]
-            siblings = network.ends_of.get(br.mrid, (end,))
+            siblings = network.ends_of.get(br.mrid) or tank_banks.get(br.mrid) or (end,)
             end1: PowerTransformerEnd = siblings[0]
-            p = winding_params(network, end, end1, vb[f], vb[t], s_base_mva)
+            p = winding_params(network, end, end1, vb[f], vb[t], s_base_mva, taps)
             rating = limits.current_a(br.from_terminal)
             s_nom = float(end.rated_s_mva) if end.rated_s_mva else float("nan")
         else:

@@ -105,3 +105,61 @@ def test_one_wire_above_ground_has_the_textbook_capacitance() -> None:
     assert zy is not None
     c = 2 * math.pi * 8.8541878128e-12 / math.log(2 * h / radius)
     assert zy[1] == pytest.approx(1j * 2 * math.pi * 50.0 * c, rel=1e-12)
+
+
+@pytest.mark.parametrize("case", ["YYDXn", "YYD1Tank", "YYD"])
+def test_three_winding_cases_agree_with_opendss(case: str, tmp_path: Path) -> None:
+    """The same Y-Y-delta transformer as star ends with mesh impedances (YYDXn), as one three-phase tank
+    (YYD1Tank) and as a bank of three single-phase tanks (YYD), both described by catalogue data.
+
+    OpenDSS prints this line's flow at bus B4 in its own sign; the magnitudes are compared.
+    """
+    _, _, p_ref, q_ref, v_ref = _CASES[case]
+    p, q, v = _flow(case, tmp_path)
+    assert abs(p) == pytest.approx(abs(p_ref), rel=2e-3)
+    assert abs(q) == pytest.approx(abs(q_ref), rel=2e-3)
+    assert v == pytest.approx(v_ref, rel=2e-3)
+
+
+# IEEE 13 node test feeder, published results (Distribution System Analysis Subcommittee), per phase in pu
+_IEEE13 = {
+    "rg60": (1.0625, 1.0500, 1.0687),
+    "632": (1.0210, 1.0420, 1.0174),
+    "633": (1.0180, 1.0401, 1.0148),
+    "634": (0.9940, 1.0218, 0.9960),
+    "671": (0.9900, 1.0529, 0.9778),
+    "675": (0.9835, 1.0553, 0.9758),
+    "680": (0.9900, 1.0529, 0.9778),
+}
+
+
+def test_ieee13_from_catalogue_data_is_close_to_the_published_results() -> None:
+    """CIMHub's IEEE 13 with lines by wire geometry, transformers and the regulator bank by tank catalogue data.
+
+    The feeder is unbalanced; the positive-sequence voltage is compared with the mean of the published
+    phase voltages (the regulator's mean tap gives rg60 almost exactly).
+    """
+    result = cimflow.solve([_DATA / "IEEE13_Assets.xml"], settings=Settings(frequency_hz=60.0))
+    assert result.solution is not None and result.solution.converged
+    by_name = {b.name: b.v_pu for b in result.solution.buses}
+    assert by_name["rg60"] == pytest.approx(sum(_IEEE13["rg60"]) / 3, rel=1e-3)
+    for bus, phases in _IEEE13.items():
+        assert by_name[bus] == pytest.approx(sum(phases) / 3, rel=0.02), bus
+    assert not [f for f in result.findings if f.code == "CF051" and "Transformer" in (f.location.cim_class or "")]
+
+
+def test_a_tank_from_catalogue_data_equals_the_same_transformer_as_a_mesh() -> None:
+    """xfm1 of CIMHub's IEEE 13 is written both ways: as a tank with TransformerEndInfo + ShortCircuitTest
+    (IEEE13_Assets.xml) and as PowerTransformerEnds with a TransformerMeshImpedance (IEEE13.xml)."""
+    from cimflow.model.equipment import PowerTransformer, TransformerMeshImpedance
+    from cimflow.powerflow.tanks import tank_equivalents
+
+    assets = cimflow.load([_DATA / "IEEE13_Assets.xml"]).network
+    plain = cimflow.load([_DATA / "IEEE13.xml"]).network
+    assert assets is not None and plain is not None
+    (pt,) = [m for m, t in assets.of(PowerTransformer).items() if t.name == "xfm1"]
+    e1, e2 = tank_equivalents(assets).by_transformer[pt]
+    (mesh,) = [m for m in plain.of(TransformerMeshImpedance).values() if m.name == "xfm1_Zsc_1"]
+    assert (e1.rated_u_kv, e2.rated_u_kv, e1.rated_s_mva) == pytest.approx((4.16, 0.48, 0.5))
+    z = complex(e1.r_ohm, e1.x_ohm) + complex(e2.r_ohm, e2.x_ohm) * (4.16 / 0.48) ** 2  # at 4.16 kV
+    assert z == pytest.approx(complex(mesh.r_ohm, mesh.x_ohm), rel=1e-6)
