@@ -7,8 +7,9 @@ kW). This module turns such a transformer into the PowerTransformerEnd equivalen
 already handles, for the two shapes a balanced positive-sequence model can represent:
 
 - one three-phase tank (its ends' ordered phases hold three phases): ratings as written;
-- a bank of three single-phase tanks of one type, one per phase: three times the tank's rating, and a
-  phase-to-neutral winding's voltage times sqrt(3) (a phase-to-phase winding keeps its voltage).
+- a bank of three single-phase tanks rated alike, one per phase: three times the tank's rating, and a
+  phase-to-neutral winding's voltage times sqrt(3) (a phase-to-phase winding keeps its voltage); the
+  impedance is the first tank's.
 
 Per test, ``z = leakageImpedance·S_e/U_e²`` and ``r = loss/S_e`` in per unit of the energised end's
 rating (``r`` from the ends' resistances when no loss is given), ``x = sqrt(z² − r²)``; three windings
@@ -91,13 +92,22 @@ def _equivalent(
     taps: Mapping[MRID, RatioTapChanger],
     eq_taps: dict[MRID, RatioTapChanger],
 ) -> tuple[tuple[PowerTransformerEnd, ...], dict[int, list[MRID]]] | None:
-    info_ids = {t.tank_info for t in tanks}
-    if len(info_ids) != 1 or None in info_ids:
+    if any(t.tank_info is None for t in tanks):
         return None
-    infos = infos_of.get(next(iter(info_ids)) or MRID(""), {})
+    # the tanks' types may be separate catalogue entries (one per regulator leg); they must rate alike
+    infos = infos_of.get(tanks[0].tank_info, {})  # type: ignore[call-overload]
     numbers = sorted({e.end_number for t in tanks for e in ends_of_tank.get(t.mrid, ())} - {None})  # type: ignore[type-var]
     if len(numbers) not in (2, 3) or any(n not in infos for n in numbers):
         return None
+    for t in tanks[1:]:
+        other = infos_of.get(t.tank_info, {})  # type: ignore[call-overload]
+        if any(
+            n not in other
+            or other[n].rated_u_kv != infos[n].rated_u_kv
+            or other[n].rated_s_mva != infos[n].rated_s_mva
+            for n in numbers
+        ):
+            return None
     if any(infos[n].connection_kind == "A" for n in numbers):
         return None  # autotransformer windings: their catalogue voltages are not a two-winding ratio
     # the shape: one three-phase tank, or three single-phase tanks on A, B and C
