@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from cimflow.cim import namespaces as ns
-from cimflow.cim.rdf import Kind, RawDocument, RawObject, parse_object
+from cimflow.cim.rdf import Kind, RawDocument, RawObject, document_namespaces, parse_object
 from cimflow.cim.source import Document
 from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.gcpause import release_freed_memory
@@ -171,10 +171,7 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
         el.clear()
         if not n_objects & 0xFFFF:
             release_freed_memory()
-    nsmap = {k or "": v for k, v in root.nsmap.items()}
-    if cim_namespace is None and not n_objects:
-        # a header-only document (an empty SV, say): its version comes from the declared namespace
-        cim_namespace = next((v for v in nsmap.values() if v in ns.CIM_NAMESPACES), None)
+    nsmap, cim_namespace = document_namespaces(root, cim_namespace, bool(n_objects))
     document = RawDocument(
         name=source.name,
         nsmap=nsmap,

@@ -228,6 +228,17 @@ def parse_document(doc: Document) -> tuple[RawDocument | None, list[Finding]]:
     return _walk(doc.name, root), []
 
 
+def document_namespaces(
+    root: etree._Element, cim_namespace: str | None, has_objects: bool
+) -> tuple[dict[str, str], str | None]:
+    """The root's namespace map, and the CIM namespace: that of the classes, else (a header-only
+    document, an empty SV say) the CIM namespace the root declares."""
+    nsmap = {k or "": v for k, v in root.nsmap.items()}
+    if cim_namespace is None and not has_objects:
+        cim_namespace = next((v for v in nsmap.values() if v in ns.CIM_NAMESPACES), None)
+    return nsmap, cim_namespace
+
+
 def _walk(name: str, root: etree._Element) -> RawDocument:
     objects: list[RawObject] = []
     header: RawObject | None = None
@@ -248,10 +259,7 @@ def _walk(name: str, root: etree._Element) -> RawDocument:
             tag_ns = ns.split_tag(tag)[0]
             if cim_namespace is None and tag_ns in ns.CIM_NAMESPACES:
                 cim_namespace = tag_ns
-    nsmap = {k or "": v for k, v in root.nsmap.items()}
-    if cim_namespace is None and not objects:
-        # a header-only document (an empty SV, say): its version comes from the declared namespace
-        cim_namespace = next((v for v in nsmap.values() if v in ns.CIM_NAMESPACES), None)
+    nsmap, cim_namespace = document_namespaces(root, cim_namespace, bool(objects))
     return RawDocument(
         name=name,
         nsmap=nsmap,

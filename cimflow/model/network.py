@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
@@ -15,6 +15,18 @@ from cimflow.model.base import CimObject
 
 T = TypeVar("T", bound=CimObject)
 _EMPTY: Mapping[MRID, CimObject] = MappingProxyType({})
+
+
+def _grouped(
+    objects: Iterable[T], owner: Callable[[T], MRID | None], number: Callable[[T], int | None]
+) -> Mapping[MRID, tuple[T, ...]]:
+    """Objects grouped by the mRID they belong to, each group ordered by its number (then mRID)."""
+    groups: dict[MRID, list[T]] = defaultdict(list)
+    for obj in objects:
+        key = owner(obj)
+        if key is not None:
+            groups[key].append(obj)
+    return MappingProxyType({k: tuple(sorted(v, key=lambda o: (number(o) or 0, o.mrid))) for k, v in groups.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,35 +139,17 @@ class Network:
     @cached_property
     def ends_of(self) -> Mapping[MRID, tuple[equipment.PowerTransformerEnd, ...]]:
         """PowerTransformerEnds of each transformer, ordered by end number."""
-        groups: dict[MRID, list[equipment.PowerTransformerEnd]] = defaultdict(list)
-        for end in self.transformer_ends.values():
-            if end.power_transformer is not None:
-                groups[end.power_transformer].append(end)
-        return MappingProxyType(
-            {k: tuple(sorted(v, key=lambda e: (e.end_number or 0, e.mrid))) for k, v in groups.items()}
-        )
+        return _grouped(self.transformer_ends.values(), lambda e: e.power_transformer, lambda e: e.end_number)
 
     @cached_property
     def phases_of(self) -> Mapping[MRID, tuple[equipment.ACLineSegmentPhase, ...]]:
         """CIM100 ACLineSegmentPhases of each line, by sequence number."""
-        groups: dict[MRID, list[equipment.ACLineSegmentPhase]] = defaultdict(list)
-        for ph in self.of(equipment.ACLineSegmentPhase).values():
-            if ph.line is not None:
-                groups[ph.line].append(ph)
-        return MappingProxyType(
-            {k: tuple(sorted(v, key=lambda p: (p.sequence_number or 0, p.mrid))) for k, v in groups.items()}
-        )
+        return _grouped(self.of(equipment.ACLineSegmentPhase).values(), lambda p: p.line, lambda p: p.sequence_number)
 
     @cached_property
     def wire_positions_of(self) -> Mapping[MRID, tuple[equipment.WirePosition, ...]]:
         """CIM100 WirePositions of each WireSpacingInfo, by sequence number."""
-        groups: dict[MRID, list[equipment.WirePosition]] = defaultdict(list)
-        for pos in self.of(equipment.WirePosition).values():
-            if pos.spacing is not None:
-                groups[pos.spacing].append(pos)
-        return MappingProxyType(
-            {k: tuple(sorted(v, key=lambda p: (p.sequence_number or 0, p.mrid))) for k, v in groups.items()}
-        )
+        return _grouped(self.of(equipment.WirePosition).values(), lambda p: p.spacing, lambda p: p.sequence_number)
 
     @cached_property
     def mesh_impedances(self) -> Mapping[frozenset[MRID], equipment.TransformerMeshImpedance]:
