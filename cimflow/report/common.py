@@ -49,26 +49,26 @@ _KEY = json.JSONEncoder(ensure_ascii=False)
 _OPEN_LEVELS = 2  # the document and its sections are laid out; each record below them takes one line
 
 
-def dumps(document: dict[str, Any]) -> str:
-    """Byte-stable JSON: sorted keys, trailing newline; the document's keys and the members of its sections
-    indented by two spaces, one record (a bus, a branch, a finding) per line.
+def dumps(document: dict[str, Any], *, open_levels: int = _OPEN_LEVELS) -> str:
+    """Byte-stable JSON: sorted keys, trailing newline; the first ``open_levels`` levels (the document and its
+    sections) indented by two spaces, one record (a bus, a branch, a finding) per line below them.
 
     One line per record keeps reports readable and diffable, and lets the C encoder write each record:
     an indented dump of a whole 10^5-bus report goes through Python's pure-Python encoder (measured: 0.78 s
     against 0.26 s to build the document, for a 10k-bus report with 15k findings).
     """
-    return _layout(document, 0) + "\n"
+    return _layout(document, 0, open_levels) + "\n"
 
 
-def _layout(value: Any, depth: int) -> str:
-    if depth >= _OPEN_LEVELS or not isinstance(value, (dict, list, tuple)) or not value:
+def _layout(value: Any, depth: int, open_levels: int) -> str:
+    if depth >= open_levels or not isinstance(value, (dict, list, tuple)) or not value:
         return _RECORD.encode(value)
     pad = "  " * (depth + 1)
     if isinstance(value, dict):
         keys = sorted(value)
         if not all(isinstance(k, str) for k in keys):
             raise TypeError("report documents have string keys only")
-        body = ",\n".join(f"{pad}{_KEY.encode(k)}: {_layout(value[k], depth + 1)}" for k in keys)
+        body = ",\n".join(f"{pad}{_KEY.encode(k)}: {_layout(value[k], depth + 1, open_levels)}" for k in keys)
         return "{\n" + body + "\n" + "  " * depth + "}"
-    body = ",\n".join(pad + _layout(item, depth + 1) for item in value)
+    body = ",\n".join(pad + _layout(item, depth + 1, open_levels) for item in value)
     return "[\n" + body + "\n" + "  " * depth + "]"

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from cimflow import catalog
 from cimflow.findings import Finding, RuleMeta, Severity
-from cimflow.report.common import TOOL_NAME, tool_block
+from cimflow.report.common import TOOL_NAME, dumps, tool_block
 from cimflow.report.validation import ValidationReport
 
 SARIF_VERSION = "2.1.0"
@@ -112,4 +112,5 @@ def sarif_document(report: ValidationReport) -> dict[str, Any]:
 
 def render_sarif(report: ValidationReport) -> str:
     """The SARIF log as byte-stable JSON text."""
-    return json.dumps(sarif_document(report), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    # the log, its runs, a run and its results are laid out; each result and rule takes one line
+    return dumps(sarif_document(report), open_levels=4)
