@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared import CLI, cli_peak_mb, peak_mb, write_feeder_in_child  # noqa: E402
+from _shared import CLI, cli_peak_mb, peak_mb, write_feeder_in_child
 
 
 def run_one(n: int, folder: Path) -> dict[str, object]:
@@ -42,9 +42,12 @@ def run_one(n: int, folder: Path) -> dict[str, object]:
         result = cimflow.solve(paths)
         t_solve = time.perf_counter() - t0
         v = result.validation
-        assert result.solution is not None and v.network is not None and v.topology is not None
+        assert result.solution is not None
+        assert v.network is not None
+        assert v.topology is not None
         t0 = time.perf_counter()
-        assert result.build is not None and result.result is not None
+        assert result.build is not None
+        assert result.result is not None
         docs = render_annotated_cim(v.network, v.topology, result.build, result.result, result.solution, stem="x")
         for name, data in docs.documents:
             (Path(tmp) / name).write_bytes(data)

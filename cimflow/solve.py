@@ -21,10 +21,10 @@ from typing import Any
 
 from cimflow.apps.control_report import ControlRun, controlled_build, run_control
 from cimflow.apps.volt_var import ControlConfig, ControlMode
+from cimflow.catalog import inputs as icodes
 from cimflow.cim.source import SourceLimits
 from cimflow.config import Settings
 from cimflow.errors import ConfigError
-from cimflow.catalog import inputs as icodes
 from cimflow.findings import Finding, Location, Severity, Stage, make_finding, sort_findings
 from cimflow.gcpause import gc_paused
 from cimflow.powerflow import PowerFlowResult, Solver, solve_case

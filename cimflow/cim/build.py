@@ -194,9 +194,7 @@ class _Builder:
         target = _MRID_CACHE.get(value) or normalise_mrid(value)
         if target in self.merged.objects or not is_internal_reference(value):
             return
-        self.findings.append(
-            make_finding(dcodes.DANGLING_REFERENCE, self.loc(obj, name, pv), ctx={"target": value})
-        )
+        self.findings.append(make_finding(dcodes.DANGLING_REFERENCE, self.loc(obj, name, pv), ctx={"target": value}))
 
     def check_headers(self) -> None:
         for doc in self.dataset.documents:
@@ -294,9 +292,7 @@ class _Builder:
                             check = spec.check
                             if check is not no_check and _CHECK_FAILS[check](v):
                                 findings.append(
-                                    make_finding(
-                                        _CHECK_META[check], self.loc(obj, name, pv), ctx={"value": f"{v:g}"}
-                                    )
+                                    make_finding(_CHECK_META[check], self.loc(obj, name, pv), ctx={"value": f"{v:g}"})
                                 )
                 elif read is ref_read and target is not None:
                     v = target

@@ -17,8 +17,8 @@ from lxml import etree
 from cimflow.cim import namespaces as ns
 from cimflow.cim.rdf import Kind, RawDocument, RawObject, document_namespaces, parse_object
 from cimflow.cim.source import Document
-from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.gcpause import release_freed_memory
+from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, normalise_mrid
 
 # (value, kind, document index, line)
@@ -172,7 +172,7 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
         if not n_objects & 0xFFFF:
             release_freed_memory()
     nsmap, cim_namespace = document_namespaces(root, cim_namespace, bool(n_objects))
-    document = RawDocument(
+    return RawDocument(
         name=source.name,
         nsmap=nsmap,
         root_attrib=dict(root.attrib),
@@ -185,7 +185,6 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
         source=source.without_data(),  # a plain file is read again if a writer asks for the raw statements
         descriptions=DocumentDescriptions(descriptions, literal_refs),
     )
-    return document
 
 
 def descriptions_of(document: RawDocument, di: int) -> DocumentDescriptions:

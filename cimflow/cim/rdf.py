@@ -63,17 +63,17 @@ class RawDocument:
     """
 
     __slots__ = (
-        "name",
-        "nsmap",
-        "root_attrib",
-        "header",
-        "cim_namespace",
-        "class_tags",
-        "predicate_tags",
-        "n_objects",
-        "descriptions",
         "_objects",
         "_source",
+        "cim_namespace",
+        "class_tags",
+        "descriptions",
+        "header",
+        "n_objects",
+        "name",
+        "nsmap",
+        "predicate_tags",
+        "root_attrib",
     )
 
     def __init__(

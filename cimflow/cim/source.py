@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ class Document:
         if self.data or self.path is None:
             return self
         try:
-            st = os.stat(self.path)
+            st = Path(self.path).stat()
             if (st.st_size, st.st_mtime_ns) != self.stamp:
                 raise InputError(f"{self.name}: the file changed after cimflow read it; run again")
             data = Path(self.path).read_bytes()
@@ -171,9 +170,7 @@ def iter_sources(paths: Iterable[str | Path], *, limits: SourceLimits | None = N
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            yield make_finding(
-                codes.FILE_UNREADABLE, Location(file=str(raw)), ctx={"detail": "no such file or folder"}
-            )
+            yield make_finding(codes.FILE_UNREADABLE, Location(file=str(raw)), ctx={"detail": "no such file or folder"})
             continue
         yield from _iter_path(path, lim, explicit=True)
 

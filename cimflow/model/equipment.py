@@ -37,9 +37,7 @@ class ACLineSegment(Equipment):
         MRID | None,
         ref("ACLineSegment.PerLengthImpedance", targets=("PerLengthSequenceImpedance", "PerLengthPhaseImpedance")),
     ] = None
-    wire_spacing_info: Annotated[
-        MRID | None, ref("ACLineSegment.WireSpacingInfo", targets=("WireSpacingInfo",))
-    ] = None
+    wire_spacing_info: Annotated[MRID | None, ref("ACLineSegment.WireSpacingInfo", targets=("WireSpacingInfo",))] = None
 
 
 WIRE_INFO_CLASSES = ("OverheadWireInfo", "ConcentricNeutralCableInfo", "TapeShieldCableInfo", "WireInfo")
@@ -160,7 +158,11 @@ class TransformerTank(Equipment):
     ] = None
     tank_info: Annotated[
         MRID | None,
-        ref("TransformerTank.TransformerTankInfo", "PowerSystemResource.AssetDatasheet", targets=("TransformerTankInfo",)),
+        ref(
+            "TransformerTank.TransformerTankInfo",
+            "PowerSystemResource.AssetDatasheet",
+            targets=("TransformerTankInfo",),
+        ),
     ] = None
 
 
@@ -178,9 +180,9 @@ class TransformerEndInfo(CimObject):
     rated_u_kv: Annotated[
         float | None, attr("TransformerEndInfo.ratedU", q=Q.VOLTAGE, check=Check.POSITIVE_VOLTAGE)
     ] = None
-    rated_s_mva: Annotated[
-        float | None, attr("TransformerEndInfo.ratedS", q=Q.POWER, check=Check.POSITIVE_RATING)
-    ] = None
+    rated_s_mva: Annotated[float | None, attr("TransformerEndInfo.ratedS", q=Q.POWER, check=Check.POSITIVE_RATING)] = (
+        None
+    )
     r_ohm: Annotated[float | None, attr("TransformerEndInfo.r", q=Q.IMPEDANCE, check=NN)] = None
     connection_kind: Annotated[
         str | None, attr("TransformerEndInfo.connectionKind", read=Read.ENUM, enum=WINDING_CONNECTIONS)
@@ -195,9 +197,7 @@ class ShortCircuitTest(CimObject):
     CIM version), so neither is scaled by the document's unit system beyond ohm.
     """
 
-    energised_end: Annotated[
-        MRID | None, ref("ShortCircuitTest.EnergisedEnd", targets=("TransformerEndInfo",))
-    ] = None
+    energised_end: Annotated[MRID | None, ref("ShortCircuitTest.EnergisedEnd", targets=("TransformerEndInfo",))] = None
     grounded_ends: Annotated[
         tuple[MRID, ...] | None, Attr(("ShortCircuitTest.GroundedEnds",), Read.REFS, targets=("TransformerEndInfo",))
     ] = None

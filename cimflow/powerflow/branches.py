@@ -34,13 +34,13 @@ import numpy as np
 from cimflow.ids import MRID
 from cimflow.model.equipment import (
     ACLineSegment,
-    WireInfo,
-    WireSpacingInfo,
     PerLengthPhaseImpedance,
     PerLengthSequenceImpedance,
     PhaseImpedanceData,
     PowerTransformerEnd,
     RatioTapChanger,
+    WireInfo,
+    WireSpacingInfo,
 )
 from cimflow.model.network import Network
 from cimflow.powerflow.geometry import EARTH_RESISTIVITY_OHM_M, Wire, overhead_sequence

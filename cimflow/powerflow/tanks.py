@@ -102,9 +102,7 @@ def _equivalent(
     for t in tanks[1:]:
         other = infos_of.get(t.tank_info, {})  # type: ignore[call-overload]
         if any(
-            n not in other
-            or other[n].rated_u_kv != infos[n].rated_u_kv
-            or other[n].rated_s_mva != infos[n].rated_s_mva
+            n not in other or other[n].rated_u_kv != infos[n].rated_u_kv or other[n].rated_s_mva != infos[n].rated_s_mva
             for n in numbers
         ):
             return None

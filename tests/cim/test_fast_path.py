@@ -60,7 +60,8 @@ def test_fast_descriptions_equal_raw_statements(doc: Document) -> None:
     assert fast.class_tags == raw.class_tags
     assert fast.predicate_tags == raw.predicate_tags
     assert fast.cim_namespace == raw.cim_namespace
-    assert fast.nsmap == raw.nsmap and fast.root_attrib == raw.root_attrib
+    assert fast.nsmap == raw.nsmap
+    assert fast.root_attrib == raw.root_attrib
     assert (fast.header.props if fast.header else None) == (raw.header.props if raw.header else None)
     # the raw statements are read again from the bytes when asked for
     assert [(o.tag, o.ident, o.line, o.props, o.verbatim) for o in fast.objects] == [
@@ -77,15 +78,14 @@ def _model(paths: list[Path], statements: bool) -> tuple[dict[str, object], list
     return objects, sorted(f"{f.code} {f.location} {f.message}" for f in built.findings), dict(dataset.ref_forms)
 
 
-@pytest.mark.parametrize(
-    "folder", ["cigre-mv", "cimhub", "simbench-lv-urban6-cgmes3"], ids=lambda f: f
-)
+@pytest.mark.parametrize("folder", ["cigre-mv", "cimhub", "simbench-lv-urban6-cgmes3"], ids=lambda f: f)
 def test_fast_and_statement_paths_build_the_same_network(folder: str) -> None:
     paths = sorted((_HERE / folder).rglob("*.xml"))
     assert paths
     fast = _model(paths, statements=False)
     slow = _model(paths, statements=True)
-    assert fast[0] and fast[0] == slow[0]
+    assert fast[0]
+    assert fast[0] == slow[0]
     assert fast[1] == slow[1]
     assert fast[2] == slow[2]
 
@@ -96,7 +96,8 @@ def test_a_second_build_of_one_dataset_reads_the_statements_again() -> None:
     assert dataset is not None
     first = build_network(dataset)
     second = build_network(dataset)  # the first merge consumed the descriptions
-    assert first.value is not None and second.value is not None
+    assert first.value is not None
+    assert second.value is not None
     assert {m: o.model_dump() for m, o in first.value.by_mrid.items()} == {
         m: o.model_dump() for m, o in second.value.by_mrid.items()
     }

@@ -14,26 +14,34 @@ _DATA = Path(__file__).resolve().parents[1] / "data"
 _TOPO = _DATA / "cim" / "topology"
 _XFMR = _DATA / "cimhub" / "xfmr_examples.zip"
 
-_LOADS = """
-  <cim:EnergyConsumer rdf:about="#_load1"><cim:EnergyConsumer.p>0.05</cim:EnergyConsumer.p><cim:EnergyConsumer.q>0.01</cim:EnergyConsumer.q></cim:EnergyConsumer>
-  <cim:EnergyConsumer rdf:about="#_load2"><cim:EnergyConsumer.p>0.03</cim:EnergyConsumer.p><cim:EnergyConsumer.q>0.02</cim:EnergyConsumer.q></cim:EnergyConsumer>
-"""
-_SECOND_SOURCE_EQ = """
-  <cim:ExternalNetworkInjection rdf:ID="_grid2"/>
-  <cim:Terminal rdf:ID="_grid2_t1"><cim:Terminal.ConductingEquipment rdf:resource="#_grid2"/><cim:ACDCTerminal.sequenceNumber>1</cim:ACDCTerminal.sequenceNumber></cim:Terminal>
-"""
-_SECOND_SOURCE_TP = """
-  <cim:Terminal rdf:about="#_grid2_t1"><cim:Terminal.TopologicalNode rdf:resource="#_hv"/></cim:Terminal>
-"""
-_SELF_LOOP_EQ = """
-  <cim:ACLineSegment rdf:ID="_l3"><cim:Conductor.length>0.1</cim:Conductor.length><cim:ACLineSegment.r>0.1</cim:ACLineSegment.r><cim:ACLineSegment.x>0.05</cim:ACLineSegment.x></cim:ACLineSegment>
-  <cim:Terminal rdf:ID="_l3_t1"><cim:Terminal.ConductingEquipment rdf:resource="#_l3"/><cim:ACDCTerminal.sequenceNumber>1</cim:ACDCTerminal.sequenceNumber></cim:Terminal>
-  <cim:Terminal rdf:ID="_l3_t2"><cim:Terminal.ConductingEquipment rdf:resource="#_l3"/><cim:ACDCTerminal.sequenceNumber>2</cim:ACDCTerminal.sequenceNumber></cim:Terminal>
-"""
-_SELF_LOOP_TP = """
-  <cim:Terminal rdf:about="#_l3_t1"><cim:Terminal.TopologicalNode rdf:resource="#_n2"/></cim:Terminal>
-  <cim:Terminal rdf:about="#_l3_t2"><cim:Terminal.TopologicalNode rdf:resource="#_n2"/></cim:Terminal>
-"""
+
+def _terminal(tid: str, equipment: str, seq: int) -> str:
+    return (
+        f'  <cim:Terminal rdf:ID="{tid}"><cim:Terminal.ConductingEquipment rdf:resource="#{equipment}"/>'
+        f"<cim:ACDCTerminal.sequenceNumber>{seq}</cim:ACDCTerminal.sequenceNumber></cim:Terminal>\n"
+    )
+
+
+def _at_node(tid: str, node: str) -> str:
+    return f'  <cim:Terminal rdf:about="#{tid}"><cim:Terminal.TopologicalNode rdf:resource="#{node}"/></cim:Terminal>\n'
+
+
+def _load(mrid: str, p: float, q: float) -> str:
+    return (
+        f'  <cim:EnergyConsumer rdf:about="#{mrid}"><cim:EnergyConsumer.p>{p}</cim:EnergyConsumer.p>'
+        f"<cim:EnergyConsumer.q>{q}</cim:EnergyConsumer.q></cim:EnergyConsumer>\n"
+    )
+
+
+_LOADS = _load("_load1", 0.05, 0.01) + _load("_load2", 0.03, 0.02)
+_SECOND_SOURCE_EQ = '  <cim:ExternalNetworkInjection rdf:ID="_grid2"/>\n' + _terminal("_grid2_t1", "_grid2", 1)
+_SECOND_SOURCE_TP = _at_node("_grid2_t1", "_hv")
+_SELF_LOOP_EQ = (
+    '  <cim:ACLineSegment rdf:ID="_l3"><cim:Conductor.length>0.1</cim:Conductor.length>'
+    "<cim:ACLineSegment.r>0.1</cim:ACLineSegment.r><cim:ACLineSegment.x>0.05</cim:ACLineSegment.x>"
+    "</cim:ACLineSegment>\n" + _terminal("_l3_t1", "_l3", 1) + _terminal("_l3_t2", "_l3", 2)
+)
+_SELF_LOOP_TP = _at_node("_l3_t1", "_n2") + _at_node("_l3_t2", "_n2")
 
 
 def _grid(tmp: Path, *, eq_extra: str = "", tp_extra: str = "") -> list[Path]:
@@ -47,7 +55,8 @@ def _grid(tmp: Path, *, eq_extra: str = "", tp_extra: str = "") -> list[Path]:
 
 
 def _voltages(result: cimflow.SolveResult) -> dict[str, float]:
-    assert result.solution is not None and result.solution.converged
+    assert result.solution is not None
+    assert result.solution.converged
     return {b.id: b.v_pu for b in result.solution.buses}
 
 
@@ -55,7 +64,8 @@ def test_two_sources_on_one_node_share_one_slack(tmp_path: Path) -> None:
     one = cimflow.solve(_grid(tmp_path / "one"))
     two = cimflow.solve(_grid(tmp_path / "two", eq_extra=_SECOND_SOURCE_EQ, tp_extra=_SECOND_SOURCE_TP))
     assert _voltages(two) == pytest.approx(_voltages(one), abs=1e-12)
-    assert one.solution is not None and two.solution is not None
+    assert one.solution is not None
+    assert two.solution is not None
     (single,) = one.solution.slacks
     assert abs(single.p_mw) > 0.07  # the 80 kW of load plus losses
     assert sorted(s.id for s in two.solution.slacks) == ["grid", "grid2"]
@@ -77,7 +87,8 @@ def test_a_line_from_a_node_to_itself_is_left_out_and_reported(tmp_path: Path) -
 
 def test_the_cimhub_transformer_examples_solve_together() -> None:
     result = cimflow.solve([_XFMR])
-    assert result.solution is not None and result.solution.converged
+    assert result.solution is not None
+    assert result.solution.converged
 
 
 _MEMBERS = sorted(zipfile.ZipFile(_XFMR).namelist())
@@ -88,6 +99,8 @@ def test_each_cimhub_transformer_example_solves(member: str, tmp_path: Path) -> 
     path = tmp_path / member
     path.write_bytes(zipfile.ZipFile(_XFMR).read(member))
     result = cimflow.solve([path])
-    assert result.solution is not None and result.solution.converged, member
+    assert result.solution is not None, member
+    assert result.solution.converged, member
     v = [b.v_pu for b in result.solution.buses if b.energised]
-    assert v and all(0.5 < x < 1.5 for x in v), member
+    assert v, member
+    assert all(0.5 < x < 1.5 for x in v), member

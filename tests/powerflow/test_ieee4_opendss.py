@@ -53,7 +53,8 @@ def _flow(case: str, tmp: Path) -> tuple[float, float, float]:
     path = tmp / f"{case}.xml"
     path.write_bytes(zipfile.ZipFile(_ZIP).read(f"{case}.xml"))
     result = cimflow.solve([path], settings=Settings(frequency_hz=60.0))
-    assert result.solution is not None and result.solution.converged
+    assert result.solution is not None
+    assert result.solution.converged
     element, bus_name, *_ = _CASES[case]
     (branch,) = [b for b in result.solution.branches if (b.name or "").lower() == element.split(".")[1].lower()]
     buses = {b.id: b for b in result.solution.buses}
@@ -143,7 +144,8 @@ def test_ieee13_is_close_to_the_published_results(name: str) -> None:
     phase voltages (the regulator's mean tap gives rg60 almost exactly).
     """
     result = cimflow.solve([_DATA / name], settings=Settings(frequency_hz=60.0))
-    assert result.solution is not None and result.solution.converged
+    assert result.solution is not None
+    assert result.solution.converged
     by_name = {b.name: b.v_pu for b in result.solution.buses}
     assert by_name["rg60"] == pytest.approx(sum(_IEEE13["rg60"]) / 3, rel=1e-3)
     compared = [bus for bus in _IEEE13 if bus in by_name]
@@ -166,7 +168,8 @@ def test_a_tank_from_catalogue_data_equals_the_same_transformer_as_a_mesh() -> N
 
     assets = cimflow.load([_DATA / "IEEE13_Assets.xml"]).network
     plain = cimflow.load([_DATA / "IEEE13.xml"]).network
-    assert assets is not None and plain is not None
+    assert assets is not None
+    assert plain is not None
     (pt,) = [m for m, t in assets.of(PowerTransformer).items() if t.name == "xfm1"]
     e1, e2 = tank_equivalents(assets).by_transformer[pt]
     (mesh,) = [m for m in plain.of(TransformerMeshImpedance).values() if m.name == "xfm1_Zsc_1"]

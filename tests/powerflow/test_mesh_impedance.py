@@ -54,7 +54,8 @@ def _write(tmp: Path, stem: str, ends: dict[str, str], extra: str, loads: dict[s
 
 def _v(paths: list[Path]) -> dict[str, complex]:
     result = cimflow.solve(paths)
-    assert result.solution is not None and result.solution.converged
+    assert result.solution is not None
+    assert result.solution.converged
     return {b.id: complex(b.v_pu, b.angle_deg) for b in result.solution.buses}
 
 

@@ -67,6 +67,8 @@ def test_other_text_equals_slow_path(value: object) -> None:
     assert _text(value) == _slow_text(value)
 
 
-@pytest.mark.parametrize(("value", "text"), [(np.float64(0.5), "0.5"), (np.float32(0.25), "0.25"), (np.float64(0.0), "0.0")])
+@pytest.mark.parametrize(
+    ("value", "text"), [(np.float64(0.5), "0.5"), (np.float32(0.25), "0.25"), (np.float64(0.0), "0.0")]
+)
 def test_numpy_floats_are_written_as_plain_numbers(value: object, text: str) -> None:
     assert _text(value) == text  # not "np.float64(0.5)": that is no xsd:float

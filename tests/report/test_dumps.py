@@ -40,5 +40,5 @@ def test_layout_one_record_per_line() -> None:
 
 
 def test_nan_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not JSON compliant"):
         dumps({"x": [{"v": math.nan}]})
