@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
 from cimflow.cli.console import fail
-from cimflow.findings import Severity
+from cimflow.findings import Finding, Severity
 from cimflow.pipeline import LoadResult, load
 
 
@@ -23,16 +25,21 @@ def load_or_exit(paths: list[Path]) -> LoadResult:
     """Load the inputs; when nothing could be read, print one line per error on stderr and exit 2."""
     result = load(paths)
     if not result.readable:
-        errors = result.at_least(Severity.ERROR) or list(result.findings)
-        for f in errors[:10]:
-            where = f.location.file or ""
-            if f.location.line:
-                where += f":{f.location.line}"
-            fail(f"{where}: {f.code} {f.message}" if where else f"{f.code} {f.message}")
-        if not errors:
-            fail("no CIM document could be read from the inputs")
-        raise typer.Exit(2)
+        exit_unreadable(result.findings)
     return result
+
+
+def exit_unreadable(findings: Sequence[Finding]) -> NoReturn:
+    """Nothing could be read: one line per error (at most ten) on stderr, then exit 2."""
+    errors = [f for f in findings if f.severity >= Severity.ERROR] or list(findings)
+    for f in errors[:10]:
+        where = f.location.file or ""
+        if f.location.line:
+            where += f":{f.location.line}"
+        fail(f"{where}: {f.code} {f.message}" if where else f"{f.code} {f.message}")
+    if not errors:
+        fail("no CIM document could be read from the inputs")
+    raise typer.Exit(2)
 
 
 def location_text(file: str | None, line: int | None) -> str:

@@ -9,9 +9,9 @@ import typer
 
 from cimflow.cim.ingest import ingest
 from cimflow.cim.write import RdfFormat, serialise
-from cimflow.cli.common import load_or_exit
+from cimflow.cli.common import exit_unreadable
 from cimflow.cli.console import fail, stderr
-from cimflow.findings import Severity
+from cimflow.findings import Severity, sort_findings
 
 
 def _out_name(doc_name: str, fmt: RdfFormat, taken: set[str]) -> str:
@@ -49,9 +49,10 @@ def convert(
     if out.exists() and not out.is_dir():
         fail(f"{out} exists and is not a folder")
         raise typer.Exit(2)
-    load_or_exit(inputs)  # exit 2 with a clear line if nothing is readable
-    dataset = ingest(inputs, statements=True).value
-    assert dataset is not None
+    ingested = ingest(inputs, statements=True)  # one read: every statement, for the writer
+    dataset = ingested.value
+    if dataset is None:
+        exit_unreadable(sort_findings(ingested.findings))  # exit 2 with a clear line per error
     taken: set[str] = set()
     planned = [(doc, out / _out_name(doc.name, to, taken)) for doc in dataset.documents]
     clashes = [str(p) for _d, p in planned if p.exists()]
@@ -62,7 +63,7 @@ def convert(
     for doc, target in planned:
         target.write_bytes(serialise(doc, to, base=base))
         stderr.print(f"wrote {target}", highlight=False)
-    unread = [f for f in ingest(inputs).findings if f.severity >= Severity.ERROR and f.code.startswith("CF00")]
+    unread = [f for f in ingested.findings if f.severity >= Severity.ERROR and f.code.startswith("CF00")]
     for f in unread:
         fail(f"{f.location.file}: {f.code} {f.message} (not converted)")
 
