@@ -15,23 +15,13 @@ from cimflow.model.base import CimObject, SourceRef
 from cimflow.model.network import Network, OpaqueObject
 
 _SOURCE = SourceRef("builder", 0)
-_DEFAULTS: dict[type[CimObject], dict[str, Any]] = {}
 
 
 def construct(model: type[CimObject], **values: Any) -> CimObject:
-    """What ``model.model_construct(**values)`` makes, about six times faster (for 10^6 objects).
-
-    ``test_builder_matches_model_construct`` checks that both give equal objects.
-    """
-    defaults = _DEFAULTS.get(model)
-    if defaults is None:
-        defaults = _DEFAULTS[model] = {n: f.default for n, f in model.model_fields.items() if not f.is_required()}
-    obj = model.__new__(model)
-    object.__setattr__(obj, "__dict__", {**defaults, **values})
-    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
+    """What ``model.model_construct(**values)`` makes, about six times faster (for 10^6 objects): the
+    model builder's own constructor. ``test_builder_matches_model_construct`` checks that both give equal
+    objects."""
+    return model.from_checked(values)
 
 
 class NetworkBuilder:
