@@ -89,7 +89,7 @@ class RawDocument:
         *,
         n_objects: int | None = None,
         source: Document | None = None,
-        descriptions: list[Any] | None = None,
+        descriptions: Any = None,
     ) -> None:
         if objects is None and source is None:
             raise ValueError("a RawDocument needs its objects or the source to read them from")

@@ -13,7 +13,7 @@ from cimflow.apps.hosting_criteria import HostingKind
 from cimflow.apps.hosting_results import ConnectionAssessment
 from cimflow.cli.common import TextOrJson
 from cimflow.cli.console import fail, stdout
-from cimflow.cli.hosting import control_spec, load_study, parse_criteria, resolve_buses
+from cimflow.cli.hosting import load_study, resolve_buses, study_options
 from cimflow.errors import ConfigError
 from cimflow.report.common import dumps
 from cimflow.report.hosting import connection_document, kw_text
@@ -99,24 +99,11 @@ def connect_command(
     if not p_kw > 0:
         fail(f"--{kind.value} {p_kw:g}: the power must be > 0 kW")
         raise typer.Exit(2)
-    try:
-        spec = control_spec(control, control_config)
-        chosen = parse_criteria(criteria)
-    except ConfigError as err:
-        fail(str(err))
-        raise typer.Exit(2) from err
-    make = {
-        "kind": kind,
-        "pf": pf,
-        "criteria": chosen,
-        "v_min_pu": v_min,
-        "v_max_pu": v_max,
-        "rise_max_pu": rise_max,
-        "rise_max_mv_pu": rise_max_mv,
-        "loading_max_pct": loading_max,
-        "load_scale": load_scale,
-        "max_kw": max(max_kw, p_kw),
-    }
+    spec, make = study_options(
+        kind=kind, pf=pf, criteria=criteria, control=control, control_config=control_config, v_min=v_min,
+        v_max=v_max, rise_max=rise_max, rise_max_mv=rise_max_mv, loading_max=loading_max, load_scale=load_scale,
+        max_kw=max(max_kw, p_kw),
+    )  # fmt: skip
     loaded = load_study(paths, config, make)
     index = resolve_buses(loaded.study, [bus])[0]
     try:

@@ -68,6 +68,45 @@ def control_spec(mode: str | None, config_file: Path | None) -> ControlSpec | No
     return ControlSpec(parsed, ControlConfig.from_toml(config_file) if config_file is not None else None)
 
 
+def study_options(
+    *,
+    kind: HostingKind,
+    pf: float,
+    criteria: str | None,
+    control: str | None,
+    control_config: Path | None,
+    v_min: float | None,
+    v_max: float | None,
+    rise_max: float,
+    rise_max_mv: float,
+    loading_max: float | None,
+    load_scale: float | None,
+    max_kw: float,
+    **more: object,
+) -> tuple[ControlSpec | None, dict[str, object]]:
+    """The control and the study settings the hosting-capacity and connect options give (exit 2 if one is bad)."""
+    try:
+        spec = control_spec(control, control_config)
+        chosen = parse_criteria(criteria)
+    except ConfigError as err:
+        fail(str(err))
+        raise typer.Exit(2) from err
+    make: dict[str, object] = {
+        "kind": kind,
+        "pf": pf,
+        "criteria": chosen,
+        "v_min_pu": v_min,
+        "v_max_pu": v_max,
+        "rise_max_pu": rise_max,
+        "rise_max_mv_pu": rise_max_mv,
+        "loading_max_pct": loading_max,
+        "load_scale": load_scale,
+        "max_kw": max_kw,
+        **more,
+    }
+    return spec, make
+
+
 def load_study(paths: list[Path], config: Path | None, make: dict[str, object]) -> Loaded:
     """Read and solve the inputs, then prepare the study; exits 2 (unreadable, bad options) or 1 (no model).
 
@@ -215,25 +254,11 @@ def hosting_command(
     if bus and all_buses:
         fail("give either --bus or --all, not both")
         raise typer.Exit(2)
-    try:
-        spec = control_spec(control, control_config)
-        chosen = parse_criteria(criteria)
-    except ConfigError as err:
-        fail(str(err))
-        raise typer.Exit(2) from err
-    make = {
-        "kind": kind,
-        "pf": pf,
-        "criteria": chosen,
-        "v_min_pu": v_min,
-        "v_max_pu": v_max,
-        "rise_max_pu": rise_max,
-        "rise_max_mv_pu": rise_max_mv,
-        "loading_max_pct": loading_max,
-        "max_kw": max_kw,
-        "tolerance_kw": tolerance_kw,
-        "load_scale": load_scale,
-    }
+    spec, make = study_options(
+        kind=kind, pf=pf, criteria=criteria, control=control, control_config=control_config, v_min=v_min,
+        v_max=v_max, rise_max=rise_max, rise_max_mv=rise_max_mv, loading_max=loading_max, load_scale=load_scale,
+        max_kw=max_kw, tolerance_kw=tolerance_kw,
+    )  # fmt: skip
     loaded = load_study(paths, config, make)
     buses = resolve_buses(loaded.study, bus) if bus else None
     result = _run(loaded.study, buses, workers or default_workers(loaded.study, buses), spec)

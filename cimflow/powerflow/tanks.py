@@ -95,12 +95,14 @@ def _equivalent(
     if any(t.tank_info is None for t in tanks):
         return None
     # the tanks' types may be separate catalogue entries (one per regulator leg); they must rate alike
-    infos = infos_of.get(tanks[0].tank_info, {})  # type: ignore[call-overload]
-    numbers = sorted({e.end_number for t in tanks for e in ends_of_tank.get(t.mrid, ())} - {None})  # type: ignore[type-var]
+    infos = infos_of.get(tanks[0].tank_info or MRID(""), {})
+    numbers: list[int] = sorted(
+        {e.end_number for t in tanks for e in ends_of_tank.get(t.mrid, ()) if e.end_number is not None}
+    )
     if len(numbers) not in (2, 3) or any(n not in infos for n in numbers):
         return None
     for t in tanks[1:]:
-        other = infos_of.get(t.tank_info, {})  # type: ignore[call-overload]
+        other = infos_of.get(t.tank_info or MRID(""), {})
         if any(
             n not in other or other[n].rated_u_kv != infos[n].rated_u_kv or other[n].rated_s_mva != infos[n].rated_s_mva
             for n in numbers
