@@ -24,8 +24,8 @@ from cimflow.model.network import Network
 from cimflow.powerflow.arrays import PerUnitCase
 from cimflow.powerflow.branches import BranchParams, line_params, transformer_params, winding_params
 from cimflow.powerflow.injections import InjectionTable, collect_injections
-from cimflow.powerflow.tanks import tank_equivalents
-from cimflow.topology.model import BranchKind, Topology
+from cimflow.powerflow.tanks import TankEquivalents, tank_equivalents
+from cimflow.topology.model import Branch, BranchKind, Topology
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -146,6 +146,35 @@ def _fits(ends: tuple[PowerTransformerEnd, ...], bus_kv: tuple[float, ...]) -> b
     return all(e.rated_u_kv is not None and 0.7 <= e.rated_u_kv / v <= 1.3 for e, v in zip(ends, bus_kv, strict=True))
 
 
+def _two_windings(
+    network: Network, tanks: TankEquivalents, br: Branch, kv: tuple[float, float]
+) -> tuple[PowerTransformerEnd, PowerTransformerEnd] | None:
+    """The two ends of a two-winding transformer branch (from its ends, or its tanks), if cimflow reads them."""
+    bank = tanks.by_transformer.get(br.mrid)
+    if bank is not None:
+        return (bank[0], bank[1]) if len(bank) == 2 and _fits(bank, kv) else None
+    ends = network.transformer_ends
+    if len(br.ends) == 2 and br.ends[0] in ends and br.ends[1] in ends:
+        return ends[br.ends[0]], ends[br.ends[1]]
+    return None
+
+
+def _winding(
+    network: Network, tanks: TankEquivalents, br: Branch, kv: tuple[float, float]
+) -> tuple[PowerTransformerEnd, PowerTransformerEnd] | None:
+    """(this winding's end, end 1) of a star-connected winding branch, if cimflow reads them."""
+    if not br.ends:
+        return None
+    end = network.transformer_ends.get(br.ends[0])
+    if end is not None:
+        return end, (network.ends_of.get(br.mrid) or (end,))[0]
+    end = tanks.by_tank_end.get(br.ends[0])
+    bank = tanks.by_transformer.get(br.mrid)
+    if end is not None and bank and _fits((end, bank[0]), kv):
+        return end, bank[0]
+    return None
+
+
 def build_case(
     network: Network, topology: Topology, *, s_base_mva: float = 1.0, frequency_hz: float = 50.0
 ) -> Outcome[CaseBuild]:
@@ -154,12 +183,7 @@ def build_case(
     n_top = len(topology.buses)
     vb = list(base_voltages(network, topology, findings))
     tanks = tank_equivalents(network)  # transformers described by tanks and catalogue data
-    tank_banks = tanks.by_transformer
-    ends: Mapping[MRID, PowerTransformerEnd] = network.transformer_ends
-    taps = None
-    if tanks.by_tank_end:
-        ends = {**network.transformer_ends, **tanks.by_tank_end}
-        taps = {**network.tap_changers_of, **tanks.taps}
+    taps = {**network.tap_changers_of, **tanks.taps} if tanks.taps else None
     get = network.by_mrid.get
     limits = _Limits(network)
     br_from: list[int] = []
@@ -186,29 +210,13 @@ def build_case(
             p = line_params(network, equipment, vb[f], vb[t], s_base_mva, frequency_hz)
             rating = limits.current_a(br.from_terminal, br.to_terminal, br.mrid)
             s_nom = float("nan")
-        elif br.kind is BranchKind.TRANSFORMER and (
-            (len(tank_banks.get(br.mrid, ())) == 2 and _fits(tank_banks[br.mrid], (vb[f], vb[t])))
-            or (len(br.ends) == 2 and all(x in network.transformer_ends for x in br.ends))
-        ):
-            e1, e2 = tank_banks[br.mrid] if br.mrid in tank_banks else (ends[br.ends[0]], ends[br.ends[1]])
+        elif br.kind is BranchKind.TRANSFORMER and (pair := _two_windings(network, tanks, br, (vb[f], vb[t]))):
+            e1, e2 = pair
             p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva, taps)
             rating = limits.current_a(br.from_terminal)
             s_nom = float(e1.rated_s_mva) if e1.rated_s_mva else float("nan")
-        elif (
-            br.kind is BranchKind.TRANSFORMER_WINDING
-            and br.ends
-            and (
-                br.ends[0] in network.transformer_ends
-                or (
-                    br.ends[0] in ends
-                    and br.mrid in tank_banks
-                    and _fits((ends[br.ends[0]], tank_banks[br.mrid][0]), (vb[f], vb[t]))
-                )
-            )
-        ):
-            end = ends[br.ends[0]]
-            siblings = network.ends_of.get(br.mrid) or tank_banks.get(br.mrid) or (end,)
-            end1: PowerTransformerEnd = siblings[0]
+        elif br.kind is BranchKind.TRANSFORMER_WINDING and (wound := _winding(network, tanks, br, (vb[f], vb[t]))):
+            end, end1 = wound
             p = winding_params(network, end, end1, vb[f], vb[t], s_base_mva, taps)
             rating = limits.current_a(br.from_terminal)
             s_nom = float(end.rated_s_mva) if end.rated_s_mva else float("nan")
