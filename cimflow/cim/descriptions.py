@@ -90,6 +90,10 @@ def _predicate(tag: str) -> tuple[str, bool]:
     return known
 
 
+def _class(tag: str) -> str:
+    return _CLASSES.get(tag) or _CLASSES.setdefault(tag, ns.split_tag(tag)[1])
+
+
 def _verbatim(el: etree._Element) -> str:
     return str(etree.tostring(el, encoding="unicode", with_tail=False))
 
@@ -121,7 +125,7 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
         if cls is None:
             if type(tag) is not str:  # comments and processing instructions are not RDF
                 continue
-            cls = class_tags[tag] = _CLASSES.get(tag) or _CLASSES.setdefault(tag, ns.split_tag(tag)[1])
+            cls = class_tags[tag] = _class(tag)
             if cim_namespace is None and tag not in header_tags:
                 tag_ns = ns.split_tag(tag)[0]
                 if tag_ns in ns.CIM_NAMESPACES:
@@ -182,7 +186,7 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
         class_tags=object_tags,
         predicate_tags=set(preds) | header_preds,
         n_objects=n_objects,
-        source=source.without_data(),  # a plain file is read again if a writer asks for the raw statements
+        source=source,  # read again if a writer asks for the raw statements (the caller may drop its bytes first)
         descriptions=DocumentDescriptions(descriptions, literal_refs),
     )
 
@@ -190,14 +194,17 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
 def descriptions_of(document: RawDocument, di: int) -> DocumentDescriptions:
     """Descriptions of a document read by the raw path (every statement kept), for the merge."""
     out: list[MergedObject] = []
+    literal_refs: list[LiteralReference] = []
     for obj in document.objects:
         if obj.verbatim is not None or not obj.mrid:
             continue
-        cls = _CLASSES.get(obj.tag) or _CLASSES.setdefault(obj.tag, ns.split_tag(obj.tag)[1])
+        cls = _class(obj.tag)
         props: dict[str, PropValue | list[PropValue]] = {}
         for ptag, value, kind, line in obj.props:
-            local = _predicate(ptag)[0]
+            local, association = _predicate(ptag)
             pv = (value, kind, di, line)
+            if association and kind == _LITERAL:
+                literal_refs.append(LiteralReference(obj.mrid, cls, local, line, value))
             cur = props.setdefault(local, pv)
             if cur is not pv:
                 if type(cur) is list:
@@ -205,18 +212,4 @@ def descriptions_of(document: RawDocument, di: int) -> DocumentDescriptions:
                 else:
                     props[local] = [cur, pv]  # type: ignore[list-item]
         out.append(MergedObject(obj.mrid, cls, di, obj.line, props, 1 if obj.id_attr == "ID" else 0, obj.ident))
-    return DocumentDescriptions(out, _literal_references(out))
-
-
-def _literal_references(descriptions: list[MergedObject]) -> list[LiteralReference]:
-    """Associations written as literals in descriptions read by the raw path."""
-    out: list[LiteralReference] = []
-    for d in descriptions:
-        for local, stored in d.props.items():
-            dot = local.find(".")
-            if not (dot > 0 and local[dot + 1 : dot + 2].isupper()):
-                continue
-            for pv in stored if type(stored) is list else (stored,):
-                if pv[1] == _LITERAL:  # type: ignore[index]
-                    out.append(LiteralReference(d.mrid, d.cim_class, local, pv[3], pv[0]))  # type: ignore[index]
-    return out
+    return DocumentDescriptions(out, literal_refs)
