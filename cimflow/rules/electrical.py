@@ -101,13 +101,10 @@ class ImplausibleShortCircuitVoltage(BaseRule):
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         """Yield one finding per implausible transformer."""
         low, high = ctx.settings.uk_min_pct, ctx.settings.uk_max_pct
-        ends_of = ctx.network.ends_of
-        mesh_of = {
-            m.from_end: m for m in ctx.network.of(equipment.TransformerMeshImpedance).values() if m.from_end is not None
-        }
+        ends_of, meshes = ctx.network.ends_of, ctx.network.mesh_impedances
         for tr in ctx.network.transformers.values():
             ends = ends_of.get(tr.mrid, ())
-            mesh = next((mesh_of[e.mrid] for e in ends if e.mrid in mesh_of), None)
+            mesh = meshes.get(frozenset(e.mrid for e in ends)) if len(ends) == 2 else None
             uk = short_circuit_voltage_pct(ends, mesh)
             if uk is not None and not low <= uk <= high:
                 yield self.finding(
