@@ -7,9 +7,11 @@ a child's ``ru_maxrss`` on Linux includes its parent's peak from before ``exec``
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # runs the cimflow command and reports its own peak memory on stderr as "VmHWM: <kB> kB"
@@ -32,6 +34,17 @@ def write_feeder_in_child(n: int, folder: Path, *, pv_share: float = 0.0) -> lis
     )
     subprocess.run([sys.executable, "-c", code, str(n), str(folder), str(pv_share)], check=True)
     return sorted(folder.glob("*.xml"))
+
+
+def measure_in_child(script: str, n: int, *, pv_share: float = 0.0) -> dict[str, object]:
+    """Write the feeder of ``n`` buses from one interpreter, run ``script --one n --dir FOLDER`` in another,
+    and return the JSON row it prints last."""
+    with tempfile.TemporaryDirectory() as folder:
+        write_feeder_in_child(n, Path(folder), pv_share=pv_share)
+        proc = subprocess.run(
+            [sys.executable, script, "--one", str(n), "--dir", folder], capture_output=True, text=True, check=True
+        )
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def peak_mb() -> float:

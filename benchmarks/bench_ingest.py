@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared import peak_mb, write_feeder_in_child
+from _shared import measure_in_child, peak_mb
 
 RDFLIB_MAX = 20_000
 
@@ -113,12 +111,7 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            write_feeder_in_child(n, Path(tmp))
-            proc = subprocess.run(
-                [sys.executable, __file__, "--one", str(n), "--dir", tmp], capture_output=True, text=True, check=True
-            )
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row = measure_in_child(__file__, n)
         rows.append(row)
         print(
             f"{n:>7} buses {row['bytes'] / 1e6:7.1f} MB  lxml {row['lxml_parse_s']:7.3f} s  "

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared import CLI, cli_peak_mb, peak_mb, write_feeder_in_child
+from _shared import CLI, cli_peak_mb, measure_in_child, peak_mb
 
 
 def run_one(n: int, folder: Path) -> dict[str, object]:
@@ -101,12 +101,7 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        with tempfile.TemporaryDirectory() as feeder:
-            write_feeder_in_child(n, Path(feeder), pv_share=0.3)
-            proc = subprocess.run(
-                [sys.executable, __file__, "--one", str(n), "--dir", feeder], capture_output=True, text=True, check=True
-            )
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        row = measure_in_child(__file__, n, pv_share=0.3)
         rows.append(row)
         print(
             f"{n:>7} buses {row['bytes'] / 1e6:7.1f} MB  lxml {row['lxml_parse_s']:7.3f} s  "
