@@ -10,16 +10,33 @@ only when something asks for them (:attr:`cimflow.cim.rdf.RawDocument.objects`).
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
+from types import ModuleType
 
 from lxml import etree
 
 from cimflow.cim import namespaces as ns
-from cimflow.cim.rdf import Kind, RawDocument, RawObject, document_namespaces, parse_object
+from cimflow.cim.rdf import Kind, RawDocument, RawObject, cim_namespace_of, document_namespaces, parse_object
 from cimflow.cim.source import Document
 from cimflow.gcpause import release_freed_memory
 from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, normalise_mrid
+
+
+def _load_native() -> ModuleType | None:
+    """The native reader (``cimflow/cim/_rdfscan.c``), unless it was not built or ``CIMFLOW_NATIVE=0``."""
+    if os.environ.get("CIMFLOW_NATIVE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    try:
+        from cimflow.cim import _rdfscan
+    except ImportError:  # installed without a C compiler: lxml reads every document
+        return None
+    return _rdfscan
+
+
+_NATIVE = _load_native()
 
 # (value, kind, document index, line)
 PropValue = tuple[str, int, int, int]
@@ -213,3 +230,53 @@ def descriptions_of(document: RawDocument, di: int) -> DocumentDescriptions:
                     props[local] = [cur, pv]  # type: ignore[list-item]
         out.append(MergedObject(obj.mrid, cls, di, obj.line, props, 1 if obj.id_attr == "ID" else 0, obj.ident))
     return DocumentDescriptions(out, literal_refs)
+
+
+@functools.lru_cache(maxsize=256)
+def _namespace_name_ok(uri: str) -> bool:
+    """Whether lxml accepts ``uri`` as a namespace name (the native reader checks only its characters)."""
+    try:
+        etree.fromstring(f'<r xmlns="{uri}"/>', _URI_PARSER)
+    except etree.XMLSyntaxError:
+        return False
+    return True
+
+
+_URI_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def native_available() -> bool:
+    """Whether the native reader is built and enabled (``CIMFLOW_NATIVE=0`` turns it off)."""
+    return _NATIVE is not None
+
+
+def read_native(source: Document, di: int) -> RawDocument | None:
+    """Read a document (index ``di`` of the dataset) with the native reader, into exactly what
+    :func:`read_document` reads from an lxml tree; ``None`` when the native reader is not there or leaves
+    the document to lxml (anything beyond the plain shape of CIM files, and every syntax error, which the
+    lxml path then reports)."""
+    if _NATIVE is None:
+        return None
+    got = _NATIVE.scan(source.data, di, MergedObject, normalise_mrid, ns.HEADER_TAGS, ns.CIM_NAMESPACES, _MRID_CACHE)
+    if got is None:
+        return None
+    nsmap, root_attrib, head, objects, literals, object_tags, preds, header_preds, n_objects, cim_namespace = got
+    if not all(map(_namespace_name_ok, nsmap.values())):
+        return None  # lxml reports the namespace name it cannot parse as a URI
+    header = None
+    if head is not None:
+        tag, id_attr, ident, line, props = head
+        header = RawObject(tag, id_attr, ident, normalise_mrid(ident), line, props)
+    return RawDocument(
+        name=source.name,
+        nsmap=nsmap,
+        root_attrib=root_attrib,
+        header=header,
+        objects=None,
+        cim_namespace=cim_namespace_of(nsmap, cim_namespace, bool(n_objects)),
+        class_tags=object_tags,
+        predicate_tags=preds | header_preds,
+        n_objects=n_objects,
+        source=source.without_data(),  # the bytes of a plain file are read again only if a writer asks
+        descriptions=DocumentDescriptions(objects, [LiteralReference(*lr) for lr in literals]),
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cimflow.catalog import inputs as codes
-from cimflow.cim.descriptions import read_document
+from cimflow.cim.descriptions import read_document, read_native
 from cimflow.cim.profiles import DocumentInfo, describe
 from cimflow.cim.rdf import RawDocument, parse_document, parse_tree
 from cimflow.cim.source import Document, SourceLimits, iter_sources
@@ -51,6 +51,9 @@ def _ingest(paths: Iterable[str | Path], limits: SourceLimits | None, statements
         parsed: RawDocument | None
         if statements:
             parsed, parse_findings = parse_document(item)
+        elif (parsed := read_native(item, len(documents))) is not None:
+            parse_findings = []
+            del item
         else:
             root, parse_findings = parse_tree(item, blank_text=False)
             light = item.without_data()

@@ -234,9 +234,15 @@ def document_namespaces(
     """The root's namespace map, and the CIM namespace: that of the classes, else (a header-only
     document, an empty SV say) the CIM namespace the root declares."""
     nsmap = {k or "": v for k, v in root.nsmap.items()}
+    return nsmap, cim_namespace_of(nsmap, cim_namespace, has_objects)
+
+
+def cim_namespace_of(nsmap: dict[str, str], cim_namespace: str | None, has_objects: bool) -> str | None:
+    """The CIM namespace of a document: that of its classes, else (a header-only document, an empty SV
+    say) the CIM namespace its root declares."""
     if cim_namespace is None and not has_objects:
         cim_namespace = next((v for v in nsmap.values() if v in ns.CIM_NAMESPACES), None)
-    return nsmap, cim_namespace
+    return cim_namespace
 
 
 def _walk(name: str, root: etree._Element) -> RawDocument:

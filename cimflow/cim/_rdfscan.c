@@ -1,0 +1,1308 @@
+/*
+ * cimflow's native reading path: one pass over the bytes of an RDF/XML document straight into the
+ * per-mRID descriptions that cimflow/cim/descriptions.py builds from an lxml tree (the same objects,
+ * values, kinds and lines), without building a tree.
+ *
+ * It reads the shape CIM files have (rdf:RDF, flat object elements with rdf:ID or rdf:about, property
+ * elements holding a literal or an rdf:resource) and checks well-formedness as it goes. Anything else
+ * (a DOCTYPE, an encoding other than UTF-8, a namespace declared below the root, nested or typed
+ * property values, CDATA, a syntax error of any kind) makes scan() return None, and the caller reads the
+ * document with lxml, which reports the problem or keeps the construct verbatim. So this path never
+ * accepts a document that the lxml path would refuse, and never resolves an entity or touches a DTD.
+ *
+ * Lines are those lxml reports: the line of the '>' that ends an element's start tag, counting '\n'.
+ * Text is normalised as XML requires: CR LF and a lone CR become LF in text; in attribute values tab, CR
+ * and LF become a space (character references are kept as written).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <ctype.h>
+#include <string.h>
+
+#define OK 0
+#define FALLBACK 1
+#define ERROR (-1)
+
+#define MAX_NAME 50000          /* libxml2's name length limit without huge_tree */
+#define MAX_TEXT 10000000       /* libxml2's text node limit without huge_tree */
+#define MAX_DEPTH 200           /* below libxml2's default nesting limit */
+#define MAX_ATTRS 256
+#define MAX_NS 256
+#define MRID_CACHE_MAX 4000000 /* cimflow.ids._CACHE_MAX */
+
+static const char RDF_NS[] = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+static const char XML_NS[] = "http://www.w3.org/XML/1998/namespace";
+
+enum { A_OTHER = 0, A_ID = 1, A_ABOUT = 2, A_RESOURCE = 3, A_XMLNS = 4 };
+
+typedef struct {
+    const char *q;          /* qualified name as written (points into the document) */
+    Py_ssize_t qlen;
+    int is_attr;
+    PyObject *clark;        /* "{uri}local" or "local" */
+    PyObject *local;        /* local name (interned) */
+    PyObject *uri;          /* namespace URI or NULL */
+    int akind;              /* for attributes: A_* */
+    int assoc;              /* local name is Class.Role with an upper-case role: an association */
+    int is_header;          /* md:FullModel / dm:DifferenceModel */
+    int seen_class, seen_pred, seen_hpred;
+} Tag;
+
+typedef struct {
+    const char *q;
+    Py_ssize_t qlen;
+    Py_ssize_t vstart, vend; /* raw value span (between the quotes) */
+    Tag *tag;                /* resolved later (NULL for namespace declarations on the root) */
+} Attr;
+
+typedef struct {
+    const char *b;
+    Py_ssize_t n, pos;
+    Py_ssize_t line_pos;
+    long line;
+    /* namespaces declared on the root */
+    int nns;
+    const char *ns_pfx[MAX_NS];
+    Py_ssize_t ns_plen[MAX_NS];
+    PyObject *ns_uri[MAX_NS];
+    PyObject *default_ns;
+    /* tag table: open addressing on (qname, is_attr) */
+    Tag *tags;
+    size_t tcap, tcount;
+    /* scratch for decoded text */
+    char *sbuf;
+    size_t scap;
+    Attr attrs[MAX_ATTRS];
+    int nattrs;
+    int empty;               /* the last start tag was an empty-element tag */
+    const char *tq;          /* name of the last start tag */
+    Py_ssize_t tql;
+    PyObject *header_tags, *cim_namespaces;
+} Scanner;
+
+/* ---------------------------------------------------------------- characters */
+
+static inline int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+static inline int name_start(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == ':';
+}
+static inline int name_char(unsigned char c) {
+    return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+/* UTF-8 well-formedness and XML 1.0 Char production over the whole document. */
+static int valid_document_text(const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                return 0;
+            i++;
+            continue;
+        }
+        unsigned int cp;
+        int len;
+        if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+        else return 0;
+        if (i + len > n)
+            return 0;
+        for (int k = 1; k < len; k++) {
+            unsigned char d = p[i + k];
+            if ((d & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return 0;
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static inline int valid_char(unsigned long cp) {
+    return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+           (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+/* A reference starting at p[0] == '&' within [p, e): its length (through ';') and its code point or
+   predefined entity, or 0 if it is not one XML allows without a DTD. */
+static Py_ssize_t reference(const char *p, const char *e, unsigned long *cp) {
+    const char *q = p + 1;
+    if (q < e && *q == '#') {
+        q++;
+        unsigned long v = 0;
+        int digits = 0;
+        if (q < e && *q == 'x') {
+            q++;
+            for (; q < e && *q != ';'; q++, digits++) {
+                char c = *q;
+                int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                        : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+                if (d < 0 || digits > 8)
+                    return 0;
+                v = v * 16 + (unsigned long)d;
+            }
+        } else {
+            for (; q < e && *q != ';'; q++, digits++) {
+                if (*q < '0' || *q > '9' || digits > 9)
+                    return 0;
+                v = v * 10 + (unsigned long)(*q - '0');
+            }
+        }
+        if (q >= e || digits == 0 || !valid_char(v))
+            return 0;
+        *cp = v;
+        return q - p + 1;
+    }
+    const char *s = q;
+    while (q < e && *q != ';' && q - s < 5)
+        q++;
+    if (q >= e || *q != ';')
+        return 0;
+    Py_ssize_t k = q - s;
+    if (k == 2 && s[0] == 'l' && s[1] == 't') *cp = '<';
+    else if (k == 2 && s[0] == 'g' && s[1] == 't') *cp = '>';
+    else if (k == 3 && memcmp(s, "amp", 3) == 0) *cp = '&';
+    else if (k == 4 && memcmp(s, "quot", 4) == 0) *cp = '"';
+    else if (k == 4 && memcmp(s, "apos", 4) == 0) *cp = '\'';
+    else return 0;
+    return q - p + 1;
+}
+
+/* Character data in [p, e) (no '<' inside): every reference valid and no "]]>". */
+static int check_chardata(const char *p, const char *e) {
+    for (const char *q = p; q < e; q++) {
+        if (*q == '&') {
+            unsigned long cp;
+            Py_ssize_t k = reference(q, e, &cp);
+            if (!k)
+                return 0;
+            q += k - 1;
+        } else if (*q == ']' && e - q >= 3 && q[1] == ']' && q[2] == '>') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int ensure_scratch(Scanner *s, size_t need) {
+    if (need <= s->scap)
+        return 1;
+    size_t cap = s->scap ? s->scap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *nb = PyMem_Realloc(s->sbuf, cap);
+    if (!nb) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    s->sbuf = nb;
+    s->scap = cap;
+    return 1;
+}
+
+static size_t put_utf8(char *o, unsigned long cp) {
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    if (cp < 0x800) { o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decode text (attr = 0) or an attribute value (attr = 1) in [p, e), already checked, into a str. */
+static PyObject *decode(Scanner *s, const char *p, const char *e, int attr) {
+    const char *q = p;
+    for (; q < e; q++) {
+        char c = *q;
+        if (c == '&' || c == '\r' || (attr && (c == '\n' || c == '\t')))
+            break;
+    }
+    if (q == e)
+        return PyUnicode_DecodeUTF8(p, e - p, "strict");
+    if (!ensure_scratch(s, (size_t)(e - p) + 4))
+        return NULL;
+    char *o = s->sbuf;
+    memcpy(o, p, (size_t)(q - p));
+    o += q - p;
+    for (; q < e; q++) {
+        char c = *q;
+        if (c == '&') {
+            unsigned long cp = 0;
+            Py_ssize_t k = reference(q, e, &cp);
+            o += put_utf8(o, cp);
+            q += k - 1;
+        } else if (c == '\r') {
+            if (q + 1 < e && q[1] == '\n')
+                q++;
+            *o++ = attr ? ' ' : '\n';
+        } else if (attr && (c == '\n' || c == '\t')) {
+            *o++ = ' ';
+        } else {
+            *o++ = c;
+        }
+    }
+    return PyUnicode_DecodeUTF8(s->sbuf, o - s->sbuf, "strict");
+}
+
+/* ---------------------------------------------------------------- lines */
+
+static inline long line_at(Scanner *s, Py_ssize_t pos) {
+    const char *p = s->b + s->line_pos, *e = s->b + pos;
+    while (p < e) {
+        const char *nl = memchr(p, '\n', (size_t)(e - p));
+        if (!nl)
+            break;
+        s->line++;
+        p = nl + 1;
+    }
+    s->line_pos = pos;
+    return s->line;
+}
+
+/* ---------------------------------------------------------------- names and tags */
+
+static uint64_t hash_name(const char *q, Py_ssize_t n, int is_attr) {
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)is_attr;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h ^= (unsigned char)q[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int grow_tags(Scanner *s) {
+    size_t ncap = s->tcap ? s->tcap * 2 : 512;
+    Tag *nt = PyMem_Calloc(ncap, sizeof(Tag));
+    if (!nt) {
+        PyErr_NoMemory();
+        return 0;
+    }
+    for (size_t i = 0; i < s->tcap; i++) {
+        Tag *t = &s->tags[i];
+        if (!t->q)
+            continue;
+        size_t j = hash_name(t->q, t->qlen, t->is_attr) & (ncap - 1);
+        while (nt[j].q)
+            j = (j + 1) & (ncap - 1);
+        nt[j] = *t;
+    }
+    PyMem_Free(s->tags);
+    s->tags = nt;
+    s->tcap = ncap;
+    return 1;
+}
+
+/* Resolve a qualified name against the root's namespaces; *rc = FALLBACK if it cannot be. */
+static Tag *lookup(Scanner *s, const char *q, Py_ssize_t n, int is_attr, int *rc) {
+    if ((s->tcount + 1) * 2 > s->tcap && !grow_tags(s)) {
+        *rc = ERROR;
+        return NULL;
+    }
+    size_t mask = s->tcap - 1, j = hash_name(q, n, is_attr) & mask;
+    while (s->tags[j].q) {
+        Tag *t = &s->tags[j];
+        if (t->qlen == n && t->is_attr == is_attr && memcmp(t->q, q, (size_t)n) == 0)
+            return t;
+        j = (j + 1) & mask;
+    }
+    /* a new name */
+    const char *colon = memchr(q, ':', (size_t)n);
+    const char *local = q;
+    Py_ssize_t llen = n;
+    PyObject *uri = NULL;
+    int akind = A_OTHER;
+    if (colon) {
+        Py_ssize_t plen = colon - q;
+        local = colon + 1;
+        llen = n - plen - 1;
+        if (plen == 0 || llen == 0 || memchr(local, ':', (size_t)llen) || !name_start((unsigned char)local[0])) {
+            *rc = FALLBACK;
+            return NULL;
+        }
+        if (plen == 5 && memcmp(q, "xmlns", 5) == 0) {
+            *rc = FALLBACK; /* a namespace declared below the root */
+            return NULL;
+        }
+        if (plen == 3 && memcmp(q, "xml", 3) == 0) {
+            uri = PyUnicode_FromString(XML_NS);
+        } else {
+            for (int i = 0; i < s->nns; i++)
+                if (s->ns_plen[i] == plen && memcmp(s->ns_pfx[i], q, (size_t)plen) == 0) {
+                    uri = s->ns_uri[i];
+                    Py_INCREF(uri);
+                    break;
+                }
+            if (!uri) {
+                *rc = FALLBACK; /* undeclared prefix */
+                return NULL;
+            }
+        }
+    } else if (is_attr) {
+        if (n == 5 && memcmp(q, "xmlns", 5) == 0) {
+            *rc = FALLBACK;
+            return NULL;
+        }
+    } else if (s->default_ns) {
+        uri = s->default_ns;
+        Py_INCREF(uri);
+    }
+    if (!uri && PyErr_Occurred()) {
+        *rc = ERROR;
+        return NULL;
+    }
+    PyObject *loc = PyUnicode_FromStringAndSize(local, llen);
+    if (!loc) {
+        Py_XDECREF(uri);
+        *rc = ERROR;
+        return NULL;
+    }
+    PyUnicode_InternInPlace(&loc);
+    PyObject *clark = uri ? PyUnicode_FromFormat("{%U}%U", uri, loc) : (Py_INCREF(loc), loc);
+    if (!clark) {
+        Py_XDECREF(uri);
+        Py_DECREF(loc);
+        *rc = ERROR;
+        return NULL;
+    }
+    PyUnicode_InternInPlace(&clark);
+    if (uri && is_attr && PyUnicode_CompareWithASCIIString(uri, RDF_NS) == 0) {
+        if (llen == 2 && memcmp(local, "ID", 2) == 0) akind = A_ID;
+        else if (llen == 5 && memcmp(local, "about", 5) == 0) akind = A_ABOUT;
+        else if (llen == 8 && memcmp(local, "resource", 8) == 0) akind = A_RESOURCE;
+    }
+    int is_header = is_attr ? 0 : PySet_Contains(s->header_tags, clark);
+    if (is_header < 0) {
+        Py_XDECREF(uri);
+        Py_DECREF(loc);
+        Py_DECREF(clark);
+        *rc = ERROR;
+        return NULL;
+    }
+    const char *dot = memchr(local, '.', (size_t)llen);
+    Tag *t = &s->tags[j];
+    t->q = q;
+    t->qlen = n;
+    t->is_attr = is_attr;
+    t->clark = clark;
+    t->local = loc;
+    t->uri = uri;
+    t->akind = akind;
+    t->assoc = dot && dot > local && dot + 1 < local + llen && dot[1] >= 'A' && dot[1] <= 'Z';
+    t->is_header = is_header;
+    s->tcount++;
+    return t;
+}
+
+/* A name at s->pos: its span, or FALLBACK. */
+static int parse_name(Scanner *s, const char **q, Py_ssize_t *n) {
+    const char *b = s->b;
+    Py_ssize_t i = s->pos;
+    if (i >= s->n || !name_start((unsigned char)b[i]))
+        return FALLBACK;
+    Py_ssize_t start = i++;
+    while (i < s->n && name_char((unsigned char)b[i]))
+        i++;
+    if (i - start > MAX_NAME)
+        return FALLBACK;
+    *q = b + start;
+    *n = i - start;
+    s->pos = i;
+    return OK;
+}
+
+static inline void skip_ws(Scanner *s) {
+    while (s->pos < s->n && is_ws((unsigned char)s->b[s->pos]))
+        s->pos++;
+}
+
+/* The start tag at s->pos ('<' already consumed): name, attributes (values checked), '>' or '/>'. */
+static int parse_start_tag(Scanner *s) {
+    int rc = parse_name(s, &s->tq, &s->tql);
+    if (rc)
+        return rc;
+    s->nattrs = 0;
+    s->empty = 0;
+    const char *b = s->b;
+    for (;;) {
+        Py_ssize_t before = s->pos;
+        skip_ws(s);
+        if (s->pos >= s->n)
+            return FALLBACK;
+        char c = b[s->pos];
+        if (c == '>') {
+            s->pos++;
+            return OK;
+        }
+        if (c == '/') {
+            if (s->pos + 1 < s->n && b[s->pos + 1] == '>') {
+                s->pos += 2;
+                s->empty = 1;
+                return OK;
+            }
+            return FALLBACK;
+        }
+        if (s->pos == before || s->nattrs >= MAX_ATTRS)
+            return FALLBACK; /* attributes must be separated by white space */
+        Attr *a = &s->attrs[s->nattrs];
+        if ((rc = parse_name(s, &a->q, &a->qlen)))
+            return rc;
+        skip_ws(s);
+        if (s->pos >= s->n || b[s->pos] != '=')
+            return FALLBACK;
+        s->pos++;
+        skip_ws(s);
+        if (s->pos >= s->n || (b[s->pos] != '"' && b[s->pos] != '\''))
+            return FALLBACK;
+        char quote = b[s->pos++];
+        const char *v = b + s->pos, *end = memchr(v, quote, (size_t)(s->n - s->pos));
+        if (!end || end - v > MAX_TEXT || memchr(v, '<', (size_t)(end - v)) || !check_chardata(v, end))
+            return FALLBACK;
+        for (int k = 0; k < s->nattrs; k++)
+            if (s->attrs[k].qlen == a->qlen && memcmp(s->attrs[k].q, a->q, (size_t)a->qlen) == 0)
+                return FALLBACK; /* attribute given twice */
+        a->vstart = v - b;
+        a->vend = end - b;
+        a->tag = NULL;
+        s->pos = end - b + 1;
+        s->nattrs++;
+    }
+}
+
+/* Resolve the attributes of the last start tag; FALLBACK on a namespace declaration or a repeated
+   expanded name. */
+static int resolve_attrs(Scanner *s) {
+    int rc = OK;
+    for (int k = 0; k < s->nattrs; k++) {
+        Attr *a = &s->attrs[k];
+        a->tag = lookup(s, a->q, a->qlen, 1, &rc);
+        if (!a->tag)
+            return rc;
+        for (int m = 0; m < k; m++) {
+            int eq = PyUnicode_Compare(s->attrs[m].tag->clark, a->tag->clark);
+            if (eq == -1 && PyErr_Occurred())
+                return ERROR;
+            if (eq == 0)
+                return FALLBACK;
+        }
+    }
+    return OK;
+}
+
+/* "</name S? >" at s->pos ("</" already consumed) for the element named (q, n). */
+static int parse_end_tag(Scanner *s, const char *q, Py_ssize_t n) {
+    if (s->n - s->pos < n || memcmp(s->b + s->pos, q, (size_t)n) != 0)
+        return FALLBACK;
+    s->pos += n;
+    if (s->pos < s->n && name_char((unsigned char)s->b[s->pos]))
+        return FALLBACK;
+    skip_ws(s);
+    if (s->pos >= s->n || s->b[s->pos] != '>')
+        return FALLBACK;
+    s->pos++;
+    return OK;
+}
+
+/* "<!--" already seen at s->pos - 1 ('<' consumed): skip the comment. */
+static int skip_comment(Scanner *s) {
+    const char *b = s->b;
+    Py_ssize_t i = s->pos + 3; /* past "!--" */
+    for (;;) {
+        const char *d = i < s->n ? memchr(b + i, '-', (size_t)(s->n - i)) : NULL;
+        if (!d || d + 1 >= b + s->n)
+            return FALLBACK;
+        if (d[1] == '-') {
+            if (d + 2 < b + s->n && d[2] == '>') {
+                s->pos = d - b + 3;
+                return OK;
+            }
+            return FALLBACK; /* "--" inside a comment */
+        }
+        i = d - b + 1;
+    }
+}
+
+/* "<?" already seen ('<' consumed): skip a processing instruction (not an XML declaration). */
+static int skip_pi(Scanner *s) {
+    s->pos++; /* '?' */
+    const char *q;
+    Py_ssize_t n;
+    int rc = parse_name(s, &q, &n);
+    if (rc)
+        return rc;
+    if (n == 3 && (q[0] | 0x20) == 'x' && (q[1] | 0x20) == 'm' && (q[2] | 0x20) == 'l')
+        return FALLBACK;
+    if (memchr(q, ':', (size_t)n))
+        return FALLBACK;
+    if (s->pos < s->n && !is_ws((unsigned char)s->b[s->pos]) && s->b[s->pos] != '?')
+        return FALLBACK;
+    for (Py_ssize_t i = s->pos; i + 1 < s->n; i++)
+        if (s->b[i] == '?' && s->b[i + 1] == '>') {
+            s->pos = i + 2;
+            return OK;
+        }
+    return FALLBACK;
+}
+
+/* Character data up to the next '<' (checked); *nonws tells whether any of it is not white space. */
+static int text_until_lt(Scanner *s, const char **start, const char **end, int *nonws) {
+    const char *p = s->b + s->pos, *e = memchr(p, '<', (size_t)(s->n - s->pos));
+    if (!e)
+        return FALLBACK;
+    if (e - p > MAX_TEXT || !check_chardata(p, e))
+        return FALLBACK;
+    if (nonws) {
+        *nonws = 0;
+        for (const char *q = p; q < e; q++)
+            if (!is_ws((unsigned char)*q)) {
+                *nonws = 1;
+                break;
+            }
+    }
+    *start = p;
+    *end = e;
+    s->pos = e - s->b + 1; /* past '<' */
+    return OK;
+}
+
+/* Skip the content and end tag of the element just started (for object elements cimflow keeps for the
+   raw path), checking that it is well formed. */
+static int skip_content(Scanner *s) {
+    const char *stack_q[MAX_DEPTH];
+    Py_ssize_t stack_n[MAX_DEPTH];
+    int depth = 0, rc;
+    stack_q[0] = s->tq;
+    stack_n[0] = s->tql;
+    depth = 1;
+    while (depth) {
+        const char *a, *e;
+        if ((rc = text_until_lt(s, &a, &e, NULL)))
+            return rc;
+        if (s->pos >= s->n)
+            return FALLBACK;
+        char c = s->b[s->pos];
+        if (c == '/') {
+            s->pos++;
+            depth--;
+            if ((rc = parse_end_tag(s, stack_q[depth], stack_n[depth])))
+                return rc;
+        } else if (c == '!') {
+            if (s->n - s->pos >= 3 && memcmp(s->b + s->pos, "!--", 3) == 0) {
+                if ((rc = skip_comment(s)))
+                    return rc;
+            } else {
+                return FALLBACK; /* CDATA and anything else: left to lxml */
+            }
+        } else if (c == '?') {
+            if ((rc = skip_pi(s)))
+                return rc;
+        } else {
+            if ((rc = parse_start_tag(s)))
+                return rc;
+            int r2 = OK;
+            if (!lookup(s, s->tq, s->tql, 0, &r2))
+                return r2;
+            if ((rc = resolve_attrs(s)))
+                return rc;
+            if (!s->empty) {
+                if (depth >= MAX_DEPTH)
+                    return FALLBACK;
+                stack_q[depth] = s->tq;
+                stack_n[depth] = s->tql;
+                depth++;
+            }
+        }
+    }
+    return OK;
+}
+
+/* ---------------------------------------------------------------- mRIDs */
+
+static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n, PyObject *ident) {
+    /* the common case in C; anything unusual (white space around, non-ASCII) by cimflow.ids */
+    if (n == 0 || is_ws((unsigned char)p[0]) || is_ws((unsigned char)p[n - 1]) || (unsigned char)p[0] < 0x20 ||
+        (unsigned char)p[n - 1] < 0x21)
+        return PyObject_CallOneArg(normalise_mrid, ident);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] >= 0x80 || (unsigned char)p[i] < 0x20)
+            return PyObject_CallOneArg(normalise_mrid, ident);
+    const char *h = NULL;
+    for (Py_ssize_t i = n; i-- > 0;)
+        if (p[i] == '#') {
+            h = p + i;
+            break;
+        }
+    const char *v = p;
+    Py_ssize_t m = n;
+    if (h) {
+        v = h + 1;
+        m = n - (v - p);
+    } else if (n >= 9) {
+        static const char urn[] = "urn:uuid:";
+        int is_urn = 1;
+        for (int k = 0; k < 9; k++)
+            if ((p[k] | (p[k] >= 'A' && p[k] <= 'Z' ? 0x20 : 0)) != urn[k]) {
+                is_urn = 0;
+                break;
+            }
+        if (is_urn) {
+            v = p + 9;
+            m = n - 9;
+        }
+    }
+    if (m > 0 && v[0] == '_') {
+        v++;
+        m--;
+    }
+    if (m == 36 && v[8] == '-' && v[13] == '-' && v[18] == '-' && v[23] == '-') {
+        char low[36];
+        int uuid = 1;
+        for (int k = 0; k < 36; k++) {
+            char c = v[k];
+            if (k == 8 || k == 13 || k == 18 || k == 23) {
+                low[k] = c;
+                continue;
+            }
+            if (c >= 'A' && c <= 'F')
+                c = (char)(c + 32);
+            else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+                uuid = 0;
+                break;
+            }
+            low[k] = c;
+        }
+        if (uuid)
+            return PyUnicode_FromStringAndSize(low, 36);
+    }
+    if (v == p && m == n) {
+        Py_INCREF(ident);
+        return ident;
+    }
+    return PyUnicode_FromStringAndSize(v, m);
+}
+
+/* ---------------------------------------------------------------- the document */
+
+typedef struct {
+    PyObject *descriptions, *literal_refs, *object_tags, *predicate_tags, *header_preds;
+    PyObject *header, *cim_namespace, *nsmap, *root_attrib;
+    PyObject *merged_type, *normalise_mrid, *di, *kind_lit, *kind_ref, *mrid_cache;
+    long n_objects;
+} Out;
+
+static int parse_prolog(Scanner *s) {
+    const char *b = s->b;
+    if (s->n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB && (unsigned char)b[2] == 0xBF)
+        s->pos = 3;
+    if (s->n - s->pos >= 6 && memcmp(b + s->pos, "<?xml", 5) == 0 && is_ws((unsigned char)b[s->pos + 5])) {
+        /* version, then optional encoding and standalone, in that order */
+        const char *e = NULL;
+        for (Py_ssize_t i = s->pos + 5; i + 1 < s->n; i++)
+            if (b[i] == '?' && b[i + 1] == '>') {
+                e = b + i;
+                break;
+            }
+        if (!e)
+            return FALLBACK;
+        s->pos += 5;
+        static const char *const keys[3] = {"version", "encoding", "standalone"};
+        int next_key = 0, have_version = 0;
+        for (;;) {
+            Py_ssize_t before = s->pos;
+            skip_ws(s);
+            if (b + s->pos == e)
+                break;
+            if (s->pos == before)
+                return FALLBACK;
+            const char *q;
+            Py_ssize_t n;
+            if (parse_name(s, &q, &n))
+                return FALLBACK;
+            int key = -1;
+            for (int k = next_key; k < 3; k++)
+                if ((Py_ssize_t)strlen(keys[k]) == n && memcmp(keys[k], q, (size_t)n) == 0) {
+                    key = k;
+                    break;
+                }
+            if (key < 0 || (key > 0 && !have_version))
+                return FALLBACK;
+            next_key = key + 1;
+            skip_ws(s);
+            if (s->pos >= s->n || b[s->pos] != '=')
+                return FALLBACK;
+            s->pos++;
+            skip_ws(s);
+            if (b + s->pos >= e || (b[s->pos] != '"' && b[s->pos] != '\''))
+                return FALLBACK;
+            char quote = b[s->pos++];
+            const char *v = b + s->pos, *ve = memchr(v, quote, (size_t)(e - v));
+            if (!ve)
+                return FALLBACK;
+            Py_ssize_t vn = ve - v;
+            if (key == 0) {
+                if (vn < 3 || v[0] != '1' || v[1] != '.')
+                    return FALLBACK;
+                for (Py_ssize_t k = 2; k < vn; k++)
+                    if (v[k] < '0' || v[k] > '9')
+                        return FALLBACK;
+                have_version = 1;
+            } else if (key == 1) {
+                if (vn != 5 || (v[0] | 0x20) != 'u' || (v[1] | 0x20) != 't' || (v[2] | 0x20) != 'f' || v[3] != '-' ||
+                    v[4] != '8')
+                    return FALLBACK; /* other encodings: lxml */
+            } else if (!((vn == 3 && memcmp(v, "yes", 3) == 0) || (vn == 2 && memcmp(v, "no", 2) == 0))) {
+                return FALLBACK;
+            }
+            s->pos = ve - b + 1;
+        }
+        if (!have_version)
+            return FALLBACK;
+        s->pos = e - b + 2;
+    }
+    for (;;) {
+        skip_ws(s);
+        if (s->pos >= s->n || b[s->pos] != '<')
+            return FALLBACK;
+        s->pos++;
+        if (s->pos < s->n && b[s->pos] == '?') {
+            if (skip_pi(s))
+                return FALLBACK;
+        } else if (s->n - s->pos >= 3 && memcmp(b + s->pos, "!--", 3) == 0) {
+            if (skip_comment(s))
+                return FALLBACK;
+        } else {
+            return s->pos < s->n && b[s->pos] == '!' ? FALLBACK : OK; /* DOCTYPE: lxml's checks */
+        }
+    }
+}
+
+static int parse_root(Scanner *s, Out *out) {
+    int rc = parse_start_tag(s);
+    if (rc)
+        return rc;
+    if (s->empty)
+        return FALLBACK;
+    /* namespace declarations first: the root's own name and attributes use them */
+    for (int k = 0; k < s->nattrs; k++) {
+        Attr *a = &s->attrs[k];
+        int is_default = a->qlen == 5 && memcmp(a->q, "xmlns", 5) == 0;
+        int is_pfx = a->qlen > 6 && memcmp(a->q, "xmlns:", 6) == 0;
+        if (!is_default && !is_pfx)
+            continue;
+        /* namespace names as CIM files write them (libxml2 refuses some URIs lxml would report) */
+        int hashes = 0;
+        for (Py_ssize_t i = a->vstart; i < a->vend; i++) {
+            unsigned char c = (unsigned char)s->b[i];
+            int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     (c && strchr("-._~:/?#@!$()*+,;=", c));
+            if (c == '%')
+                ok = i + 2 < a->vend && isxdigit((unsigned char)s->b[i + 1]) && isxdigit((unsigned char)s->b[i + 2]);
+            hashes += c == '#';
+            if (!ok || hashes > 1)
+                return FALLBACK;
+        }
+        PyObject *uri = decode(s, s->b + a->vstart, s->b + a->vend, 1);
+        if (!uri)
+            return ERROR;
+        PyObject *key;
+        if (is_default) {
+            if (PyUnicode_GET_LENGTH(uri) == 0) { /* xmlns="": no default namespace */
+                Py_DECREF(uri);
+                a->qlen = -1;
+                continue;
+            }
+            Py_XDECREF(s->default_ns);
+            Py_INCREF(uri);
+            s->default_ns = uri;
+            key = PyUnicode_FromString("");
+        } else {
+            const char *p = a->q + 6;
+            Py_ssize_t pn = a->qlen - 6;
+            if (memchr(p, ':', (size_t)pn) || PyUnicode_GET_LENGTH(uri) == 0 || s->nns >= MAX_NS ||
+                (pn == 3 && memcmp(p, "xml", 3) == 0) || (pn == 5 && memcmp(p, "xmlns", 5) == 0)) {
+                Py_DECREF(uri);
+                return FALLBACK;
+            }
+            for (int m = 0; m < s->nns; m++)
+                if (s->ns_plen[m] == pn && memcmp(s->ns_pfx[m], p, (size_t)pn) == 0) {
+                    Py_DECREF(uri);
+                    return FALLBACK;
+                }
+            s->ns_pfx[s->nns] = p;
+            s->ns_plen[s->nns] = pn;
+            s->ns_uri[s->nns] = uri;
+            Py_INCREF(uri);
+            s->nns++;
+            key = PyUnicode_FromStringAndSize(p, pn);
+        }
+        if (!key || PyDict_SetItem(out->nsmap, key, uri) < 0) {
+            Py_XDECREF(key);
+            Py_DECREF(uri);
+            return ERROR;
+        }
+        Py_DECREF(key);
+        Py_DECREF(uri);
+        a->qlen = -1; /* handled */
+    }
+    Tag *root = lookup(s, s->tq, s->tql, 0, &rc);
+    if (!root)
+        return rc;
+    if (!root->uri || PyUnicode_CompareWithASCIIString(root->uri, RDF_NS) != 0 ||
+        PyUnicode_CompareWithASCIIString(root->local, "RDF") != 0)
+        return FALLBACK; /* not RDF: lxml's finding */
+    int nat = 0;
+    for (int k = 0; k < s->nattrs; k++) {
+        Attr *a = &s->attrs[k];
+        if (a->qlen < 0)
+            continue;
+        Tag *t = lookup(s, a->q, a->qlen, 1, &rc);
+        if (!t)
+            return rc;
+        if (nat && PyDict_GetItemWithError(out->root_attrib, t->clark))
+            return FALLBACK; /* the same expanded name twice */
+        if (PyErr_Occurred())
+            return ERROR;
+        PyObject *v = decode(s, s->b + a->vstart, s->b + a->vend, 1);
+        if (!v || PyDict_SetItem(out->root_attrib, t->clark, v) < 0) {
+            Py_XDECREF(v);
+            return ERROR;
+        }
+        Py_DECREF(v);
+        nat++;
+    }
+    return OK;
+}
+
+/* Properties of a plain object (or the header) up to its end tag. For objects, props is a dict keyed by
+   local name; for the header, hprops is a list of (clark, value, kind, line). */
+static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyObject *props, PyObject *hprops,
+                       PyObject *mrid, PyObject *cls) {
+    int rc;
+    for (;;) {
+        const char *a, *e;
+        if ((rc = text_until_lt(s, &a, &e, NULL)))
+            return rc;
+        if (s->pos >= s->n)
+            return FALLBACK;
+        char c = s->b[s->pos];
+        if (c == '/') {
+            s->pos++;
+            return parse_end_tag(s, oq, on);
+        }
+        if (c == '!') {
+            if (s->n - s->pos >= 3 && memcmp(s->b + s->pos, "!--", 3) == 0) {
+                if ((rc = skip_comment(s)))
+                    return rc;
+                continue;
+            }
+            return FALLBACK;
+        }
+        if (c == '?') {
+            if ((rc = skip_pi(s)))
+                return rc;
+            continue;
+        }
+        if ((rc = parse_start_tag(s)))
+            return rc;
+        Tag *t = lookup(s, s->tq, s->tql, 0, &rc);
+        if (!t)
+            return rc;
+        const char *pq = s->tq;
+        Py_ssize_t pn = s->tql;
+        long line = line_at(s, s->pos - 1);
+        PyObject *value, *kind;
+        if (s->nattrs == 0) {
+            kind = out->kind_lit;
+            if (s->empty) {
+                value = PyUnicode_FromStringAndSize("", 0);
+            } else {
+                if ((rc = text_until_lt(s, &a, &e, NULL)))
+                    return rc;
+                if (s->pos >= s->n || s->b[s->pos] != '/')
+                    return FALLBACK; /* child elements, comments, CDATA: the verbatim XML of the lxml path */
+                s->pos++;
+                if ((rc = parse_end_tag(s, pq, pn)))
+                    return rc;
+                value = decode(s, a, e, 0);
+            }
+        } else if (s->nattrs == 1) {
+            if ((rc = resolve_attrs(s)))
+                return rc;
+            Attr *at = &s->attrs[0];
+            if (at->tag->akind != A_RESOURCE)
+                return FALLBACK;
+            kind = out->kind_ref;
+            Py_ssize_t vs = at->vstart, ve = at->vend;
+            if (!s->empty) {
+                int nonws;
+                if ((rc = text_until_lt(s, &a, &e, &nonws)))
+                    return rc;
+                if (nonws || s->pos >= s->n || s->b[s->pos] != '/')
+                    return FALLBACK;
+                s->pos++;
+                if ((rc = parse_end_tag(s, pq, pn)))
+                    return rc;
+            }
+            value = decode(s, s->b + vs, s->b + ve, 1);
+            /* the model build normalises every reference: do it here, where it costs a tenth */
+            if (value && !hprops && PyDict_GET_SIZE(out->mrid_cache) < MRID_CACHE_MAX) {
+                PyObject *known = PyDict_GetItemWithError(out->mrid_cache, value);
+                if (!known && !PyErr_Occurred()) {
+                    Py_ssize_t vlen;
+                    const char *vtext = PyUnicode_AsUTF8AndSize(value, &vlen);
+                    PyObject *m = vtext ? normalise(out->normalise_mrid, vtext, vlen, value) : NULL;
+                    if (!m || PyDict_SetItem(out->mrid_cache, value, m) < 0) {
+                        Py_XDECREF(m);
+                        Py_DECREF(value);
+                        return ERROR;
+                    }
+                    Py_DECREF(m);
+                }
+                if (PyErr_Occurred()) {
+                    Py_DECREF(value);
+                    return ERROR;
+                }
+            }
+        } else {
+            return FALLBACK;
+        }
+        if (!value)
+            return ERROR;
+        PyObject *ln = PyLong_FromLong(line);
+        if (!ln) {
+            Py_DECREF(value);
+            return ERROR;
+        }
+        if (hprops) {
+            if (PySet_Add(out->header_preds, t->clark) < 0) {
+                Py_DECREF(value);
+                Py_DECREF(ln);
+                return ERROR;
+            }
+            PyObject *item = PyTuple_Pack(4, t->clark, value, kind, ln);
+            Py_DECREF(value);
+            Py_DECREF(ln);
+            if (!item || PyList_Append(hprops, item) < 0) {
+                Py_XDECREF(item);
+                return ERROR;
+            }
+            Py_DECREF(item);
+            continue;
+        }
+        if (!t->seen_pred) {
+            if (PySet_Add(out->predicate_tags, t->clark) < 0) {
+                Py_DECREF(value);
+                Py_DECREF(ln);
+                return ERROR;
+            }
+            t->seen_pred = 1;
+        }
+        if (t->assoc && kind == out->kind_lit) {
+            PyObject *lr = PyTuple_Pack(5, mrid, cls, t->local, ln, value);
+            if (!lr || PyList_Append(out->literal_refs, lr) < 0) {
+                Py_XDECREF(lr);
+                Py_DECREF(value);
+                Py_DECREF(ln);
+                return ERROR;
+            }
+            Py_DECREF(lr);
+        }
+        PyObject *pv = PyTuple_New(4);
+        if (!pv) {
+            Py_DECREF(value);
+            Py_DECREF(ln);
+            return ERROR;
+        }
+        Py_INCREF(kind);
+        Py_INCREF(out->di);
+        PyTuple_SET_ITEM(pv, 0, value);
+        PyTuple_SET_ITEM(pv, 1, kind);
+        PyTuple_SET_ITEM(pv, 2, out->di);
+        PyTuple_SET_ITEM(pv, 3, ln);
+        PyObject *cur = PyDict_GetItemWithError(props, t->local);
+        int ok;
+        if (!cur) {
+            ok = PyErr_Occurred() ? -1 : PyDict_SetItem(props, t->local, pv);
+        } else if (PyList_CheckExact(cur)) {
+            ok = PyList_Append(cur, pv);
+        } else {
+            PyObject *lst = PyList_New(2);
+            if (!lst) {
+                ok = -1;
+            } else {
+                Py_INCREF(cur);
+                Py_INCREF(pv);
+                PyList_SET_ITEM(lst, 0, cur);
+                PyList_SET_ITEM(lst, 1, pv);
+                ok = PyDict_SetItem(props, t->local, lst);
+                Py_DECREF(lst);
+            }
+        }
+        Py_DECREF(pv);
+        if (ok < 0)
+            return ERROR;
+    }
+}
+
+static int parse_objects(Scanner *s, Out *out, const char *rq, Py_ssize_t rn) {
+    int rc;
+    PyObject *one = out->kind_ref, *zero = out->kind_lit; /* the ranks 1 (rdf:ID) and 0 (rdf:about) */
+    for (;;) {
+        const char *a, *e;
+        if ((rc = text_until_lt(s, &a, &e, NULL)))
+            return rc;
+        if (s->pos >= s->n)
+            return FALLBACK;
+        char c = s->b[s->pos];
+        if (c == '/') {
+            s->pos++;
+            return parse_end_tag(s, rq, rn);
+        }
+        if (c == '!') {
+            if (s->n - s->pos >= 3 && memcmp(s->b + s->pos, "!--", 3) == 0) {
+                if ((rc = skip_comment(s)))
+                    return rc;
+                continue;
+            }
+            return FALLBACK;
+        }
+        if (c == '?') {
+            if ((rc = skip_pi(s)))
+                return rc;
+            continue;
+        }
+        if ((rc = parse_start_tag(s)))
+            return rc;
+        Tag *t = lookup(s, s->tq, s->tql, 0, &rc);
+        if (!t)
+            return rc;
+        if ((rc = resolve_attrs(s)))
+            return rc;
+        if (!t->seen_class) {
+            t->seen_class = 1;
+            if (out->cim_namespace == Py_None && !t->is_header && t->uri) {
+                int in = PySet_Contains(s->cim_namespaces, t->uri);
+                if (in < 0)
+                    return ERROR;
+                if (in) {
+                    Py_DECREF(out->cim_namespace);
+                    Py_INCREF(t->uri);
+                    out->cim_namespace = t->uri;
+                }
+            }
+        }
+        const char *oq = s->tq;
+        Py_ssize_t on = s->tql;
+        int plain = s->nattrs == 1 && (s->attrs[0].tag->akind == A_ID || s->attrs[0].tag->akind == A_ABOUT);
+        if (!plain) {
+            /* blank node, rdf:nodeID or property attributes: the raw path keeps it verbatim */
+            out->n_objects++;
+            if (PySet_Add(out->object_tags, t->clark) < 0)
+                return ERROR;
+            if (!s->empty && (rc = skip_content(s)))
+                return rc;
+            continue;
+        }
+        Attr *at = &s->attrs[0];
+        int is_id = at->tag->akind == A_ID;
+        long line = line_at(s, s->pos - 1);
+        int empty = s->empty;
+        PyObject *ident = decode(s, s->b + at->vstart, s->b + at->vend, 1);
+        if (!ident)
+            return ERROR;
+        if (out->header == Py_None && t->is_header) {
+            PyObject *hprops = PyList_New(0);
+            if (!hprops) {
+                Py_DECREF(ident);
+                return ERROR;
+            }
+            if (!empty && (rc = parse_props(s, out, oq, on, NULL, hprops, NULL, NULL))) {
+                Py_DECREF(ident);
+                Py_DECREF(hprops);
+                return rc;
+            }
+            PyObject *h = Py_BuildValue("(OsNlN)", t->clark, is_id ? "ID" : "about", ident, line, hprops);
+            if (!h)
+                return ERROR;
+            Py_DECREF(out->header);
+            out->header = h;
+            continue;
+        }
+        out->n_objects++;
+        if (PySet_Add(out->object_tags, t->clark) < 0) {
+            Py_DECREF(ident);
+            return ERROR;
+        }
+        Py_ssize_t ilen;
+        const char *itext = PyUnicode_AsUTF8AndSize(ident, &ilen);
+        PyObject *mrid = itext ? normalise(out->normalise_mrid, itext, ilen, ident) : NULL;
+        /* remembered as cimflow.ids.normalise_mrid would: references written like the identifier hit it */
+        if (mrid && PyDict_GET_SIZE(out->mrid_cache) < MRID_CACHE_MAX && PyDict_SetItem(out->mrid_cache, ident, mrid) < 0) {
+            Py_DECREF(mrid);
+            mrid = NULL;
+        }
+        PyObject *props = mrid ? PyDict_New() : NULL;
+        if (!props) {
+            Py_XDECREF(mrid);
+            Py_DECREF(ident);
+            return ERROR;
+        }
+        if (!empty && (rc = parse_props(s, out, oq, on, props, NULL, mrid, t->local))) {
+            Py_DECREF(mrid);
+            Py_DECREF(ident);
+            Py_DECREF(props);
+            return rc;
+        }
+        PyObject *ln = PyLong_FromLong(line);
+        PyObject *args[7] = {mrid, t->local, out->di, ln, props, is_id ? one : zero, ident};
+        PyObject *obj = ln ? PyObject_Vectorcall(out->merged_type, args, 7, NULL) : NULL;
+        Py_XDECREF(ln);
+        Py_DECREF(mrid);
+        Py_DECREF(ident);
+        Py_DECREF(props);
+        if (!obj || PyList_Append(out->descriptions, obj) < 0) {
+            Py_XDECREF(obj);
+            return ERROR;
+        }
+        Py_DECREF(obj);
+    }
+}
+
+static int parse_epilog(Scanner *s) {
+    for (;;) {
+        skip_ws(s);
+        if (s->pos >= s->n)
+            return OK;
+        if (s->b[s->pos] != '<')
+            return FALLBACK;
+        s->pos++;
+        int rc;
+        if (s->pos < s->n && s->b[s->pos] == '?')
+            rc = skip_pi(s);
+        else if (s->n - s->pos >= 3 && memcmp(s->b + s->pos, "!--", 3) == 0)
+            rc = skip_comment(s);
+        else
+            rc = FALLBACK;
+        if (rc)
+            return rc;
+    }
+}
+
+static void free_scanner(Scanner *s) {
+    for (size_t i = 0; i < s->tcap; i++) {
+        Tag *t = &s->tags[i];
+        if (!t->q)
+            continue;
+        Py_XDECREF(t->clark);
+        Py_XDECREF(t->local);
+        Py_XDECREF(t->uri);
+    }
+    PyMem_Free(s->tags);
+    PyMem_Free(s->sbuf);
+    for (int i = 0; i < s->nns; i++)
+        Py_XDECREF(s->ns_uri[i]);
+    Py_XDECREF(s->default_ns);
+}
+
+PyDoc_STRVAR(scan_doc,
+             "scan(data, di, merged_object, normalise_mrid, header_tags, cim_namespaces, mrid_cache)\n--\n\n"
+             "Read an RDF/XML document into per-mRID descriptions; None where the lxml path must read it.\n"
+             "Returns (nsmap, root_attrib, header, descriptions, literal_refs, object_tags, predicate_tags,\n"
+             "header_predicates, n_objects, cim_namespace); header is (tag, 'ID'|'about', ident, line, props).");
+
+static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7 || !PyBytes_Check(args[0]) || !PyLong_Check(args[1]) || !PyDict_CheckExact(args[6])) {
+        PyErr_SetString(PyExc_TypeError, "scan(data: bytes, di: int, merged_object, normalise_mrid, header_tags, "
+                                         "cim_namespaces, mrid_cache: dict)");
+        return NULL;
+    }
+    Scanner s;
+    memset(&s, 0, sizeof s);
+    s.b = PyBytes_AS_STRING(args[0]);
+    s.n = PyBytes_GET_SIZE(args[0]);
+    s.line = 1;
+    s.header_tags = args[4];
+    s.cim_namespaces = args[5];
+    if (!valid_document_text((const unsigned char *)s.b, s.n))
+        Py_RETURN_NONE;
+    Out out;
+    memset(&out, 0, sizeof out);
+    out.merged_type = args[2];
+    out.normalise_mrid = args[3];
+    out.mrid_cache = args[6];
+    out.di = args[1];
+    out.kind_lit = PyLong_FromLong(0);
+    out.kind_ref = PyLong_FromLong(1);
+    out.descriptions = PyList_New(0);
+    out.literal_refs = PyList_New(0);
+    out.object_tags = PySet_New(NULL);
+    out.predicate_tags = PySet_New(NULL);
+    out.header_preds = PySet_New(NULL);
+    out.nsmap = PyDict_New();
+    out.root_attrib = PyDict_New();
+    Py_INCREF(Py_None);
+    out.header = Py_None;
+    Py_INCREF(Py_None);
+    out.cim_namespace = Py_None;
+    PyObject *result = NULL;
+    int rc = ERROR;
+    if (out.kind_lit && out.kind_ref && out.descriptions && out.literal_refs && out.object_tags &&
+        out.predicate_tags && out.header_preds && out.nsmap && out.root_attrib) {
+        rc = parse_prolog(&s);
+        const char *rq = NULL;
+        Py_ssize_t rn = 0;
+        if (rc == OK) {
+            rc = parse_root(&s, &out);
+            rq = s.tq;
+            rn = s.tql;
+        }
+        if (rc == OK)
+            rc = parse_objects(&s, &out, rq, rn);
+        if (rc == OK)
+            rc = parse_epilog(&s);
+    }
+    if (rc == OK) {
+        result = Py_BuildValue("(OOOOOOOOlO)", out.nsmap, out.root_attrib, out.header, out.descriptions,
+                               out.literal_refs, out.object_tags, out.predicate_tags, out.header_preds,
+                               out.n_objects, out.cim_namespace);
+    } else if (rc == FALLBACK) {
+        if (PyErr_Occurred())
+            PyErr_Clear();
+        Py_INCREF(Py_None);
+        result = Py_None;
+    }
+    Py_XDECREF(out.kind_lit);
+    Py_XDECREF(out.kind_ref);
+    Py_XDECREF(out.descriptions);
+    Py_XDECREF(out.literal_refs);
+    Py_XDECREF(out.object_tags);
+    Py_XDECREF(out.predicate_tags);
+    Py_XDECREF(out.header_preds);
+    Py_XDECREF(out.nsmap);
+    Py_XDECREF(out.root_attrib);
+    Py_XDECREF(out.header);
+    Py_XDECREF(out.cim_namespace);
+    free_scanner(&s);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, scan_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_rdfscan", "cimflow's native RDF/XML reading path (see descriptions.py).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__rdfscan(void) { return PyModule_Create(&module); }
