@@ -17,6 +17,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 
 #define OK 0
@@ -1027,6 +1028,9 @@ static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyOb
         PyTuple_SET_ITEM(pv, 1, kind);
         PyTuple_SET_ITEM(pv, 2, out->di);
         PyTuple_SET_ITEM(pv, 3, ln);
+        /* a tuple of a str and ints cannot be part of a cycle: untracked, the collector never visits the
+           hundreds of thousands of them, and the props dict holding them stays untracked too */
+        PyObject_GC_UnTrack(pv);
         PyObject *cur = PyDict_GetItemWithError(props, t->local);
         int ok;
         if (!cur) {
@@ -1295,8 +1299,620 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     return result;
 }
 
+/* ---------------------------------------------------------------- the model build's common cases */
+
+enum { R_FLOAT = 0, R_INT = 1, R_BOOL = 2, R_STR = 3, R_REF = 4, R_REFS = 5, R_ENUM = 6 };
+
+/* rdf:resource values that name an object of the model (cimflow.cim.build.is_internal_reference) */
+static int internal_reference(PyObject *value) {
+    Py_ssize_t n;
+    const char *v = PyUnicode_AsUTF8AndSize(value, &n);
+    if (!v)
+        return -1;
+    if (n && (v[0] == '#' || v[0] == '_'))
+        return 1;
+    if (n >= 9 && memcmp(v, "urn:uuid:", 9) == 0)
+        return 1;
+    return memchr(v, ':', (size_t)n) == NULL;
+}
+
+/* The enumeration literal of an rdf:resource or literal (value.rsplit("#")[-1].rsplit(".")[-1].strip());
+   NULL without an exception where Python must decide (white space or non-ASCII text). */
+static PyObject *enum_literal(PyObject *value) {
+    Py_ssize_t n;
+    const char *v = PyUnicode_AsUTF8AndSize(value, &n);
+    if (!v)
+        return NULL;
+    const char *start = v;
+    for (Py_ssize_t i = n; i-- > 0;)
+        if (v[i] == '#') {
+            start = v + i + 1;
+            break;
+        }
+    for (const char *q = v + n; q-- > start;)
+        if (*q == '.') {
+            start = q + 1;
+            break;
+        }
+    Py_ssize_t m = v + n - start;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        unsigned char c = (unsigned char)start[i];
+        if (c <= 0x20 || c >= 0x7F)
+            return NULL;
+    }
+    return PyUnicode_FromStringAndSize(start, m);
+}
+
+/* Read the attributes of one merged object whose reading needs no finding and no choice between spellings
+   into values; return the (name, stored) pairs the Python builder must read itself. */
+
+static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *values, PyObject *objects,
+                                PyObject *cache, PyObject *target_ok, PyObject *cgmes) {
+    PyObject *slow = PyList_New(0);
+    if (!slow)
+        return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *name, *stored;
+    while (PyDict_Next(props, &pos, &name, &stored)) {
+        int fast = 0;
+        PyObject *v = NULL;
+        PyObject *entry = NULL;
+        if (!PyTuple_CheckExact(stored) || PyTuple_GET_SIZE(stored) != 4)
+            goto defer; /* several values */
+        PyObject *value = PyTuple_GET_ITEM(stored, 0);
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(stored, 1));
+        if (kind == -1 && PyErr_Occurred())
+            goto error;
+        PyObject *target = NULL, *tobj = NULL; /* borrowed from the cache and from objects */
+        if (kind == 1) {
+            target = PyDict_GetItemWithError(cache, value);
+            if (!target) {
+                if (PyErr_Occurred())
+                    goto error;
+                goto defer;
+            }
+            tobj = PyDict_GetItemWithError(objects, target);
+            if (!tobj && PyErr_Occurred())
+                goto error;
+            if (!tobj) {
+                int internal = internal_reference(value);
+                if (internal < 0)
+                    goto error;
+                if (internal)
+                    goto defer; /* a dangling reference: CF101 */
+                target = NULL;
+            }
+        }
+        entry = PyDict_GetItemWithError(plan, name);
+        if (!entry) {
+            if (PyErr_Occurred())
+                goto error;
+            continue; /* not modelled */
+        }
+        /* (field, read, has quantity, check, targets, enum literals, the field's other names) */
+        PyObject *fname = PyTuple_GET_ITEM(entry, 0);
+        long read = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+        int has_quantity = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
+        long check = PyLong_AsLong(PyTuple_GET_ITEM(entry, 3));
+        PyObject *targets = PyTuple_GET_ITEM(entry, 4), *literals = PyTuple_GET_ITEM(entry, 5);
+        PyObject *others = PyTuple_GET_ITEM(entry, 6);
+        if (PyErr_Occurred())
+            goto error;
+        if (others != Py_None) {
+            Py_ssize_t k = PyTuple_GET_SIZE(others);
+            for (Py_ssize_t i = 0; i < k; i++) {
+                int has = PyDict_Contains(props, PyTuple_GET_ITEM(others, i));
+                if (has < 0)
+                    goto error;
+                if (has)
+                    goto defer; /* spellings to choose between: the builder's priorities */
+            }
+        }
+        if (read == R_FLOAT && kind == 0) {
+            v = PyFloat_FromString(value);
+            if (!v) {
+                PyErr_Clear();
+                goto defer;
+            }
+            double d = PyFloat_AS_DOUBLE(v);
+            long doc = PyLong_AsLong(PyTuple_GET_ITEM(stored, 2));
+            if (doc < 0 || doc >= PyTuple_GET_SIZE(cgmes)) {
+                PyErr_Clear();
+                goto defer;
+            }
+            if (!isfinite(d) || (has_quantity && PyTuple_GET_ITEM(cgmes, doc) != Py_True) ||
+                (check == 1 && d < 0) || (check == 2 && d <= 0))
+                goto defer;
+            fast = 1;
+        } else if (read == R_REF && target) {
+            if (targets != Py_None) {
+                PyObject *tcls = PyObject_GetAttrString(tobj, "cim_class");
+                if (!tcls)
+                    goto error;
+                PyObject *key = PyTuple_Pack(2, targets, tcls);
+                Py_DECREF(tcls);
+                if (!key)
+                    goto error;
+                PyObject *ok = PyDict_GetItemWithError(target_ok, key);
+                Py_DECREF(key);
+                if (ok != Py_True) {
+                    if (PyErr_Occurred())
+                        goto error;
+                    goto defer; /* a reference to the wrong class (CF102), or not judged yet */
+                }
+            }
+            Py_INCREF(target);
+            v = target;
+            fast = 1;
+        } else if (read == R_ENUM && (kind == 0 || kind == 1)) {
+            v = enum_literal(value);
+            if (!v) {
+                if (PyErr_Occurred())
+                    goto error;
+                goto defer;
+            }
+            if (literals != Py_None) {
+                int in = PySequence_Contains(literals, v);
+                if (in < 0)
+                    goto error;
+                if (!in)
+                    goto defer; /* an unknown literal: CF111 */
+            }
+            fast = 1;
+        } else if (kind == 0 && read == R_STR) {
+            Py_INCREF(value);
+            v = value;
+            fast = 1;
+        } else if (kind == 0 && read == R_BOOL) {
+            if (PyUnicode_CompareWithASCIIString(value, "true") == 0)
+                v = Py_True;
+            else if (PyUnicode_CompareWithASCIIString(value, "false") == 0)
+                v = Py_False;
+            else
+                goto defer;
+            Py_INCREF(v);
+            fast = 1;
+        } else if (kind == 0 && read == R_INT) {
+            Py_ssize_t n;
+            const char *t = PyUnicode_AsUTF8AndSize(value, &n);
+            if (!t)
+                goto error;
+            if (n == 0 || n > 18)
+                goto defer;
+            for (Py_ssize_t i = 0; i < n; i++)
+                if (t[i] < '0' || t[i] > '9')
+                    goto defer;
+            v = PyLong_FromString(t, NULL, 10);
+            if (!v)
+                goto error;
+            fast = 1;
+        }
+        if (fast) {
+            int rc = PyDict_SetItem(values, fname, v);
+            Py_DECREF(v);
+            if (rc < 0)
+                goto error_nov;
+            continue;
+        }
+    defer:
+        Py_XDECREF(v);
+        {
+            PyObject *pair = PyTuple_Pack(2, name, stored);
+            if (!pair || PyList_Append(slow, pair) < 0) {
+                Py_XDECREF(pair);
+                goto error_nov;
+            }
+            Py_DECREF(pair);
+        }
+        continue;
+    error:
+        Py_XDECREF(v);
+    error_nov:
+        Py_DECREF(slow);
+        return NULL;
+    }
+    return slow;
+}
+
+PyDoc_STRVAR(build_objects_doc,
+             "build_objects(objects, model_of_class, plans, plan_of, mrid_cache, target_ok, cgmes_docs, names,\n"
+             "              ref_forms, by_class, by_mrid, opaque, opaque_type, source_type, defaults, defaults_of,\n"
+             "              fields_sets, post_processed, finish, released)\n--\n\n"
+             "The model build's loop over merged objects (cimflow.cim.build): identifier forms, the attributes\n"
+             "that need no finding, and the frozen instance as CimObject.from_checked makes it; every object\n"
+             "with anything else to read, or a class in post_processed, goes to finish(mrid, obj, model,\n"
+             "values, items) in its turn, so the order of the model is the order of the merge.");
+
+static PyObject *s_cim_class, *s_mrid, *s_rank, *s_props, *s_doc, *s_line, *s_ident;
+static PyObject *s_dict, *s_fields_set, *s_extra, *s_private, *s_source, *s_file, *s_empty_tuple;
+
+/* An instance of a frozen dataclass with slots (SourceRef, OpaqueObject) without running its __init__. */
+static PyObject *frozen_record(PyObject *type, PyObject *const *names, PyObject *const *vals, int n) {
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "a record type is needed");
+        return NULL;
+    }
+    PyObject *inst = PyBaseObject_Type.tp_new((PyTypeObject *)type, s_empty_tuple, NULL);
+    if (!inst)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (PyObject_GenericSetAttr(inst, names[i], vals[i]) < 0) {
+            Py_DECREF(inst);
+            return NULL;
+        }
+    return inst;
+}
+
+
+static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 20 || !PyDict_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
+        !PyDict_CheckExact(args[4]) || !PyDict_CheckExact(args[5]) || !PyTuple_CheckExact(args[6]) ||
+        !PyList_CheckExact(args[7]) || !PyDict_CheckExact(args[8]) || !PyDict_CheckExact(args[9]) ||
+        !PyDict_CheckExact(args[10]) || !PyDict_CheckExact(args[11]) || !PyDict_CheckExact(args[14]) ||
+        !PyDict_CheckExact(args[16]) || !PyAnySet_Check(args[17])) {
+        PyErr_SetString(PyExc_TypeError, "build_objects: see its docstring for the arguments");
+        return NULL;
+    }
+    PyObject *objects = args[0], *model_of = args[1], *plans = args[2], *plan_of = args[3], *cache = args[4];
+    PyObject *target_ok = args[5], *cgmes = args[6], *names = args[7], *ref_forms = args[8], *by_class = args[9];
+    PyObject *by_mrid = args[10], *opaque = args[11], *opaque_type = args[12], *source_type = args[13];
+    PyObject *defaults_cache = args[14], *defaults_of = args[15], *fields_sets = args[16], *special = args[17];
+    PyObject *finish = args[18], *released = args[19];
+    Py_ssize_t pos = 0;
+    PyObject *mrid, *obj;
+    while (PyDict_Next(objects, &pos, &mrid, &obj)) {
+        PyObject *ident = NULL, *rank = NULL, *cls = NULL, *props = NULL, *doc = NULL, *line = NULL;
+        PyObject *values = NULL, *slow = NULL, *inst = NULL, *form = NULL;
+        int failed = 1;
+        ident = PyObject_GetAttr(obj, s_ident);
+        rank = ident ? PyObject_GetAttr(obj, s_rank) : NULL;
+        cls = rank ? PyObject_GetAttr(obj, s_cim_class) : NULL;
+        if (!cls)
+            goto done;
+        /* identifiers written otherwise than "#_<mRID>", for writers that refer to existing objects */
+        {
+            int r = PyObject_IsTrue(rank);
+            Py_ssize_t il = PyUnicode_GET_LENGTH(ident), ml = PyUnicode_GET_LENGTH(mrid);
+            if (r < 0)
+                goto done;
+            if (r) {
+                int plain = il == ml + 1 && PyUnicode_READ_CHAR(ident, 0) == '_' &&
+                            PyUnicode_Tailmatch(ident, mrid, 1, il, 1) == 1;
+                if (!plain && !(form = PyUnicode_FromFormat("#%U", ident)))
+                    goto done;
+            } else {
+                int plain = il == ml + 2 && PyUnicode_READ_CHAR(ident, 0) == '#' && PyUnicode_READ_CHAR(ident, 1) == '_' &&
+                            PyUnicode_Tailmatch(ident, mrid, 2, il, 1) == 1;
+                if (!plain)
+                    form = Py_NewRef(ident);
+            }
+            if (form && PyDict_SetItem(ref_forms, mrid, form) < 0)
+                goto done;
+        }
+        PyObject *model = PyDict_GetItemWithError(model_of, cls); /* borrowed; NULL: not modelled */
+        if (!model && PyErr_Occurred())
+            goto done;
+        PyObject *key_model = model ? model : Py_None;
+        PyObject *plan = PyDict_GetItemWithError(plans, key_model);
+        if (!plan) {
+            if (PyErr_Occurred())
+                goto done;
+            PyObject *p = PyObject_CallOneArg(plan_of, key_model);
+            if (!p)
+                goto done;
+            Py_DECREF(p); /* plan_of stores it in plans */
+            plan = PyDict_GetItemWithError(plans, key_model);
+            if (!plan) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_KeyError, "plan_of did not store the plan");
+                goto done;
+            }
+        }
+        values = PyDict_New();
+        if (!values || PyDict_SetItem(values, s_mrid, mrid) < 0 || PyDict_SetItem(values, s_cim_class, cls) < 0)
+            goto done;
+        props = PyObject_GetAttr(obj, s_props);
+        if (!props)
+            goto done;
+        if (!PyDict_CheckExact(props)) {
+            PyErr_SetString(PyExc_TypeError, "props must be a dict");
+            goto done;
+        }
+        slow = collect_values(props, plan, values, objects, cache, target_ok, cgmes);
+        if (!slow)
+            goto done;
+        int is_special = PySet_Contains(special, cls);
+        if (is_special < 0)
+            goto done;
+        if (PyList_GET_SIZE(slow) || is_special) {
+            PyObject *fargs[5] = {mrid, obj, model ? model : Py_None, values, slow};
+            PyObject *r = PyObject_Vectorcall(finish, fargs, 5, NULL);
+            if (!r)
+                goto done;
+            Py_DECREF(r);
+            failed = 0;
+            goto done;
+        }
+        doc = PyObject_GetAttr(obj, s_doc);
+        line = doc ? PyObject_GetAttr(obj, s_line) : NULL;
+        if (!line)
+            goto done;
+        Py_ssize_t d = PyLong_AsSsize_t(doc);
+        if (d < 0 || d >= PyList_GET_SIZE(names)) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_IndexError, "document index out of range");
+            goto done;
+        }
+        PyObject *file = PyList_GET_ITEM(names, d);
+        if (!model) {
+            PyObject *onames[4] = {s_mrid, s_cim_class, s_file, s_line};
+            PyObject *oargs[4] = {mrid, cls, file, line};
+            inst = frozen_record(opaque_type, onames, oargs, 4);
+            if (!inst || PyDict_SetItem(opaque, mrid, inst) < 0 || PyObject_SetAttr(obj, s_props, released) < 0)
+                goto done;
+            failed = 0;
+            goto done;
+        }
+        {
+            PyObject *snames[2] = {s_file, s_line};
+            PyObject *sargs[2] = {file, line};
+            PyObject *src = frozen_record(source_type, snames, sargs, 2);
+            if (!src)
+                goto done;
+            int rc = PyDict_SetItem(values, s_source, src);
+            Py_DECREF(src);
+            if (rc < 0)
+                goto done;
+        }
+        /* CimObject.from_checked: defaults, then the values; one shared frozen set of field names */
+        PyObject *defaults = PyDict_GetItemWithError(defaults_cache, model);
+        if (!defaults) {
+            if (PyErr_Occurred())
+                goto done;
+            PyObject *dd = PyObject_CallOneArg(defaults_of, model);
+            if (!dd)
+                goto done;
+            Py_DECREF(dd); /* defaults_of stores them */
+            defaults = PyDict_GetItemWithError(defaults_cache, model);
+            if (!defaults) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_KeyError, "defaults_of did not store the defaults");
+                goto done;
+            }
+        }
+        {
+            Py_ssize_t nv = PyDict_GET_SIZE(values), k = 1, vp = 0;
+            PyObject *key = PyTuple_New(nv + 1), *vk, *vv;
+            if (!key)
+                goto done;
+            PyTuple_SET_ITEM(key, 0, Py_NewRef(model));
+            while (PyDict_Next(values, &vp, &vk, &vv))
+                PyTuple_SET_ITEM(key, k++, Py_NewRef(vk));
+            PyObject *fields_set = PyDict_GetItemWithError(fields_sets, key);
+            if (!fields_set) {
+                if (PyErr_Occurred()) {
+                    Py_DECREF(key);
+                    goto done;
+                }
+                PyObject *fs = PyFrozenSet_New(values);
+                int rc = fs ? PyDict_SetItem(fields_sets, key, fs) : -1;
+                Py_XDECREF(fs);
+                if (rc < 0) {
+                    Py_DECREF(key);
+                    goto done;
+                }
+                fields_set = fs; /* borrowed from fields_sets */
+            }
+            Py_DECREF(key);
+            PyObject *all = PyDict_Copy(defaults);
+            if (!all || PyDict_Update(all, values) < 0) {
+                Py_XDECREF(all);
+                goto done;
+            }
+            inst = ((PyTypeObject *)&PyBaseObject_Type)->tp_new((PyTypeObject *)model, s_empty_tuple, NULL);
+            int bad = !inst || PyObject_GenericSetAttr(inst, s_dict, all) < 0 ||
+                      PyObject_GenericSetAttr(inst, s_fields_set, fields_set) < 0 ||
+                      PyObject_GenericSetAttr(inst, s_extra, Py_None) < 0 ||
+                      PyObject_GenericSetAttr(inst, s_private, Py_None) < 0;
+            Py_DECREF(all);
+            if (bad)
+                goto done;
+        }
+        if (PyObject_SetAttr(obj, s_props, released) < 0)
+            goto done;
+        {
+            PyObject *group = PyDict_GetItemWithError(by_class, model);
+            if (!group) {
+                if (PyErr_Occurred())
+                    goto done;
+                group = PyDict_New();
+                int rc = group ? PyDict_SetItem(by_class, model, group) : -1;
+                Py_XDECREF(group); /* by_class holds it */
+                if (rc < 0)
+                    goto done;
+            }
+            if (PyDict_SetItem(group, mrid, inst) < 0 || PyDict_SetItem(by_mrid, mrid, inst) < 0)
+                goto done;
+        }
+        failed = 0;
+    done:
+        Py_XDECREF(ident);
+        Py_XDECREF(rank);
+        Py_XDECREF(cls);
+        Py_XDECREF(props);
+        Py_XDECREF(doc);
+        Py_XDECREF(line);
+        Py_XDECREF(values);
+        Py_XDECREF(slow);
+        Py_XDECREF(inst);
+        Py_XDECREF(form);
+        if (failed)
+            return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------- the merge's common case */
+
+PyDoc_STRVAR(merge_into_doc,
+             "merge_into(objects, descriptions, start, di, eq_doc, seen_pairs, counts, conflicts)\n--\n\n"
+             "Fold descriptions[start:] into objects as cimflow.cim.merge does, up to the first whose class\n"
+             "differs from the merged object's (returned index; len(descriptions) when all are merged).\n"
+             "Each new (class, mRID) pair is counted in counts; conflicting values are appended to conflicts as\n"
+             "(mrid, cim_class, local, value, first).");
+
+
+static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 8 || !PyDict_CheckExact(args[0]) || !PyList_CheckExact(args[1]) || !PyLong_Check(args[2]) ||
+        !PyLong_Check(args[3]) || !PyAnySet_Check(args[5]) || !PyDict_CheckExact(args[6]) ||
+        !PyList_CheckExact(args[7])) {
+        PyErr_SetString(PyExc_TypeError, "merge_into(objects: dict, descriptions: list, start: int, di: int, "
+                                         "eq_doc: bool, seen_pairs: set, counts: dict, conflicts: list)");
+        return NULL;
+    }
+    PyObject *objects = args[0], *descs = args[1], *di = args[3], *pairs = args[5], *counts = args[6];
+    PyObject *conflicts = args[7];
+    int eq_doc = PyObject_IsTrue(args[4]);
+    Py_ssize_t i = PyLong_AsSsize_t(args[2]), n = PyList_GET_SIZE(descs);
+    if (i < 0 && PyErr_Occurred())
+        return NULL;
+    PyObject *two = PyLong_FromLong(2);
+    if (!two)
+        return NULL;
+    for (; i < n; i++) {
+        PyObject *desc = PyList_GET_ITEM(descs, i);
+        PyObject *cls = NULL, *mrid = NULL, *rank = NULL, *mcls = NULL, *mrank = NULL, *props = NULL, *dprops = NULL;
+        int stop = 0, failed = 1;
+        cls = PyObject_GetAttr(desc, s_cim_class);
+        mrid = cls ? PyObject_GetAttr(desc, s_mrid) : NULL;
+        rank = mrid ? PyObject_GetAttr(desc, s_rank) : NULL;
+        if (!rank)
+            goto done;
+        PyObject *pair = PyTuple_Pack(2, cls, mrid);
+        if (pair)
+            PyObject_GC_UnTrack(pair); /* two str */
+        Py_ssize_t before = PySet_GET_SIZE(pairs);
+        if (!pair || PySet_Add(pairs, pair) < 0) {
+            Py_XDECREF(pair);
+            goto done;
+        }
+        Py_DECREF(pair);
+        if (PySet_GET_SIZE(pairs) > before) { /* a new (class, mRID): one more object of the class */
+            PyObject *c = PyDict_GetItemWithError(counts, cls);
+            if (!c && PyErr_Occurred())
+                goto done;
+            PyObject *c1 = PyLong_FromSsize_t(c ? PyLong_AsSsize_t(c) + 1 : 1);
+            int rc = c1 ? PyDict_SetItem(counts, cls, c1) : -1;
+            Py_XDECREF(c1);
+            if (rc < 0)
+                goto done;
+        }
+        long r = PyLong_AsLong(rank);
+        if (r == -1 && PyErr_Occurred())
+            goto done;
+        if (eq_doc && r == 1) {
+            if (PyObject_SetAttr(desc, s_rank, two) < 0)
+                goto done;
+            r = 2;
+            Py_SETREF(rank, Py_NewRef(two));
+        }
+        PyObject *merged = PyDict_GetItemWithError(objects, mrid);
+        if (!merged) {
+            if (!PyErr_Occurred() && PyDict_SetItem(objects, mrid, desc) == 0)
+                failed = 0;
+            goto done;
+        }
+        mcls = PyObject_GetAttr(merged, s_cim_class);
+        if (!mcls)
+            goto done;
+        int same = PyUnicode_Compare(cls, mcls);
+        if (same == -1 && PyErr_Occurred())
+            goto done;
+        if (same != 0) {
+            stop = 1; /* a class mismatch: the Python merge reports it */
+            failed = 0;
+            goto done;
+        }
+        mrank = PyObject_GetAttr(merged, s_rank);
+        if (!mrank)
+            goto done;
+        long mr = PyLong_AsLong(mrank);
+        if (mr == -1 && PyErr_Occurred())
+            goto done;
+        if (r > mr) {
+            PyObject *line = PyObject_GetAttr(desc, s_line), *ident = line ? PyObject_GetAttr(desc, s_ident) : NULL;
+            int bad = !ident || PyObject_SetAttr(merged, s_doc, di) < 0 || PyObject_SetAttr(merged, s_line, line) < 0 ||
+                      PyObject_SetAttr(merged, s_rank, rank) < 0 || PyObject_SetAttr(merged, s_ident, ident) < 0;
+            Py_XDECREF(line);
+            Py_XDECREF(ident);
+            if (bad)
+                goto done;
+        }
+        props = PyObject_GetAttr(merged, s_props);
+        dprops = props ? PyObject_GetAttr(desc, s_props) : NULL;
+        if (!dprops)
+            goto done;
+        if (!PyDict_CheckExact(props) || !PyDict_CheckExact(dprops)) {
+            PyErr_SetString(PyExc_TypeError, "props must be dicts");
+            goto done;
+        }
+        Py_ssize_t pos = 0;
+        PyObject *local, *stored;
+        while (PyDict_Next(dprops, &pos, &local, &stored)) {
+            PyObject *cur = PyDict_GetItemWithError(props, local);
+            if (!cur) {
+                if (PyErr_Occurred() || PyDict_SetItem(props, local, stored) < 0)
+                    goto done;
+                continue;
+            }
+            PyObject *first = PyList_CheckExact(cur) ? PyList_GET_ITEM(cur, 0) : cur;
+            Py_ssize_t k = PyList_CheckExact(stored) ? PyList_GET_SIZE(stored) : 1;
+            for (Py_ssize_t j = 0; j < k; j++) {
+                PyObject *pv = PyList_CheckExact(stored) ? PyList_GET_ITEM(stored, j) : stored;
+                int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(first, 0), PyTuple_GET_ITEM(pv, 0), Py_EQ);
+                if (eq < 0)
+                    goto done;
+                if (eq)
+                    continue;
+                long kind = PyLong_AsLong(PyTuple_GET_ITEM(pv, 1));
+                if (kind == -1 && PyErr_Occurred())
+                    goto done;
+                if (kind == 2)
+                    continue; /* verbatim XML is not compared */
+                PyObject *c = PyTuple_Pack(5, mrid, cls, local, pv, first);
+                if (!c || PyList_Append(conflicts, c) < 0) {
+                    Py_XDECREF(c);
+                    goto done;
+                }
+                Py_DECREF(c);
+            }
+        }
+        failed = 0;
+    done:
+        Py_XDECREF(cls);
+        Py_XDECREF(mrid);
+        Py_XDECREF(rank);
+        Py_XDECREF(mcls);
+        Py_XDECREF(mrank);
+        Py_XDECREF(props);
+        Py_XDECREF(dprops);
+        if (failed) {
+            Py_DECREF(two);
+            return NULL;
+        }
+        if (stop)
+            break;
+    }
+    Py_DECREF(two);
+    return PyLong_FromSsize_t(i);
+}
+
 static PyMethodDef methods[] = {
+    {"merge_into", (PyCFunction)(void (*)(void))merge_into, METH_FASTCALL, merge_into_doc},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, scan_doc},
+    {"build_objects", (PyCFunction)(void (*)(void))build_objects, METH_FASTCALL, build_objects_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1305,4 +1921,23 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__rdfscan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__rdfscan(void) {
+    s_cim_class = PyUnicode_InternFromString("cim_class");
+    s_mrid = PyUnicode_InternFromString("mrid");
+    s_rank = PyUnicode_InternFromString("rank");
+    s_props = PyUnicode_InternFromString("props");
+    s_doc = PyUnicode_InternFromString("doc");
+    s_line = PyUnicode_InternFromString("line");
+    s_ident = PyUnicode_InternFromString("ident");
+    s_dict = PyUnicode_InternFromString("__dict__");
+    s_fields_set = PyUnicode_InternFromString("__pydantic_fields_set__");
+    s_extra = PyUnicode_InternFromString("__pydantic_extra__");
+    s_private = PyUnicode_InternFromString("__pydantic_private__");
+    s_source = PyUnicode_InternFromString("source");
+    s_file = PyUnicode_InternFromString("file");
+    s_empty_tuple = PyTuple_New(0);
+    if (!s_cim_class || !s_mrid || !s_rank || !s_props || !s_doc || !s_line || !s_ident || !s_dict || !s_fields_set ||
+        !s_extra || !s_private || !s_source || !s_file || !s_empty_tuple)
+        return NULL;
+    return PyModule_Create(&module);
+}

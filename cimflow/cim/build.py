@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 from typing import Any
 
@@ -18,6 +18,7 @@ from cimflow.catalog import data as dcodes
 from cimflow.catalog import electrical as ecodes
 from cimflow.catalog import inputs as icodes
 from cimflow.cim import namespaces as ns
+from cimflow.cim.descriptions import native_builder
 from cimflow.cim.ingest import Dataset
 from cimflow.cim.merge import Merged, MergedObject, PropValue, merge
 from cimflow.cim.profiles import is_datetime
@@ -26,7 +27,7 @@ from cimflow.findings import Finding, Location, Outcome, RuleMeta, make_finding
 from cimflow.gcpause import gc_paused
 from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, forget_normalised, normalise_mrid
-from cimflow.model.base import Attr, Check, CimObject, Read, SourceRef
+from cimflow.model.base import _DEFAULTS, _FIELDS_SET, Attr, Check, CimObject, Read, SourceRef, defaults_of
 from cimflow.model.network import Network, OpaqueObject
 from cimflow.model.registry import MODEL_OF_CLASS, NON_EQUIPMENT
 from cimflow.units import Dialect, Quantity, factor
@@ -69,7 +70,46 @@ def _plan(model: type[CimObject]) -> Plan:
     return plan
 
 
+# CIM attribute name -> (field, read code, has a quantity, check code, targets, enum literals, the field's
+# other CIM names): the plan in the form the native reader's object_values takes
+NativePlan = dict[
+    str, tuple[str, int, bool, int, tuple[str, ...] | None, tuple[str, ...] | None, tuple[str, ...] | None]
+]
+_NATIVE_PLANS: dict[type[CimObject] | None, NativePlan] = {None: {}}
+_READ_CODES = {Read.FLOAT: 0, Read.INT: 1, Read.BOOL: 2, Read.STR: 3, Read.REF: 4, Read.REFS: 5, Read.ENUM: 6}
+_CHECK_CODES = {
+    Check.NONE: 0,
+    Check.NON_NEGATIVE: 1,  # fails below 0
+    Check.POSITIVE_VOLTAGE: 2,  # fails at or below 0
+    Check.POSITIVE_RATING: 2,
+    Check.POSITIVE_LENGTH: 2,
+}
+
+
+def _native_plan(model: type[CimObject] | None) -> NativePlan:
+    """The plan of a model class (``None``: not modelled) for the native reader, computed once per class."""
+    plan = _NATIVE_PLANS.get(model)
+    if plan is None:
+        assert model is not None
+        plan = _NATIVE_PLANS[model] = {
+            name: (
+                fname,
+                _READ_CODES[spec.read],
+                spec.quantity is not Quantity.NONE,
+                _CHECK_CODES[spec.check],
+                spec.targets or None,
+                spec.enum or None,
+                tuple(n for n in spec.names if n != name) or None,
+            )
+            for name, (fname, spec, _priority) in _plan(model).items()
+        }
+    return plan
+
+
 _TARGET_OK: dict[tuple[tuple[str, ...], str], bool] = {}
+# classes whose values post_process converts further (a voltage target in V in CIM100 distribution files)
+_POST_PROCESSED = frozenset({"RegulatingControl", "TapChangerControl"})
+_MODEL_OF_CLASS = dict(MODEL_OF_CLASS)
 
 
 def _target_ok(targets: tuple[str, ...], cls: str) -> bool:
@@ -233,27 +273,27 @@ class _Builder:
         findings = self.findings
         ref_forms = self.dataset.ref_forms
         released: dict[str, PropValue | list[PropValue]] = {}
-        for mrid, obj in objects.items():
-            ident = obj.ident
-            if obj.rank:
-                if not (ident[:1] == "_" and len(ident) == len(mrid) + 1 and ident.endswith(mrid)):
-                    ref_forms[mrid] = "#" + ident
-            elif ident != "#_" + mrid:
-                ref_forms[mrid] = ident
-            model = MODEL_OF_CLASS.get(obj.cim_class)
+
+        def finish(
+            mrid: MRID,
+            obj: MergedObject,
+            model: type[CimObject] | None,
+            values: dict[str, Any],
+            props: Iterable[tuple[str, PropValue | list[PropValue]]],
+        ) -> None:
+            """Read ``props`` of one object into ``values``, then make and file the object."""
             plan = _plan(model) if model is not None else None
-            values: dict[str, Any] = {"mrid": mrid, "cim_class": obj.cim_class}
             priorities: dict[str, int] | None = None
-            for name, stored in obj.props.items():
+            for name, stored in props:
                 multi = type(stored) is list
                 if multi:
                     # references: every value must name an object of the inputs (dangling -> CF101)
-                    for pv in stored:
-                        if pv[1] == ref_kind:
-                            self.check_reference(obj, name, pv)
-                    pv = stored[0]
+                    for pv in stored:  # type: ignore[union-attr]
+                        if pv[1] == ref_kind:  # type: ignore[index]
+                            self.check_reference(obj, name, pv)  # type: ignore[arg-type]
+                    pv = stored[0]  # type: ignore[assignment]
                 else:
-                    pv = stored
+                    pv = stored  # type: ignore[assignment]
                 kind = pv[1]
                 if kind == ref_kind and not multi:
                     value = pv[0]
@@ -316,7 +356,7 @@ class _Builder:
             if model is None:
                 opaque[mrid] = OpaqueObject(mrid, obj.cim_class, names[obj.doc], obj.line)
                 obj.props = released
-                continue
+                return
             values["source"] = SourceRef(names[obj.doc], obj.line)
             instance = self.post_process(model, obj, values)
             # the statements are not needed once the object is built: freeing them here keeps the peak
@@ -324,6 +364,43 @@ class _Builder:
             obj.props = released
             by_class.setdefault(model, {})[mrid] = instance
             by_mrid[mrid] = instance
+
+        native = native_builder()
+        if native is not None:
+            # the native loop reads the attributes that need no finding and no choice between spellings and
+            # makes those objects itself; it hands every other object to finish() in its turn
+            native.build_objects(
+                objects,
+                _MODEL_OF_CLASS,
+                _NATIVE_PLANS,
+                _native_plan,
+                cache,
+                _TARGET_OK,
+                tuple(d is cgmes for d in dialects),
+                names,
+                ref_forms,
+                by_class,
+                by_mrid,
+                opaque,
+                OpaqueObject,
+                SourceRef,
+                _DEFAULTS,
+                defaults_of,
+                _FIELDS_SET,
+                _POST_PROCESSED,
+                finish,
+                released,
+            )
+        else:
+            for mrid, obj in objects.items():
+                ident = obj.ident
+                if obj.rank:
+                    if not (ident[:1] == "_" and len(ident) == len(mrid) + 1 and ident.endswith(mrid)):
+                        ref_forms[mrid] = "#" + ident
+                elif ident != "#_" + mrid:
+                    ref_forms[mrid] = ident
+                model = MODEL_OF_CLASS.get(obj.cim_class)
+                finish(mrid, obj, model, {"mrid": mrid, "cim_class": obj.cim_class}, obj.props.items())
         self.check_headers()
         return Network(
             objects=MappingProxyType({k: MappingProxyType(v) for k, v in by_class.items()}),
@@ -336,7 +413,7 @@ class _Builder:
 
     def post_process(self, model: type[CimObject], obj: MergedObject, values: dict[str, Any]) -> CimObject:
         """Conversions that depend on another attribute, then the frozen instance."""
-        if obj.cim_class in ("RegulatingControl", "TapChangerControl") and values.get("target_value") is not None:
+        if obj.cim_class in _POST_PROCESSED and values.get("target_value") is not None:
             pv = obj.first("RegulatingControl.targetValue")
             if pv is not None and values.get("mode") == "voltage" and self.dialects[pv[2]] is Dialect.SI:
                 values["target_value"] = values["target_value"] * 1e-3  # V -> kV

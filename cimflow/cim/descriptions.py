@@ -245,6 +245,11 @@ def _namespace_name_ok(uri: str) -> bool:
 _URI_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
+def native_builder() -> ModuleType | None:
+    """The native module for the model build's common cases (``object_values``), or ``None``."""
+    return _NATIVE
+
+
 def native_available() -> bool:
     """Whether the native reader is built and enabled (``CIMFLOW_NATIVE=0`` turns it off)."""
     return _NATIVE is not None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cimflow.catalog import data as codes
 from cimflow.cim import namespaces as ns
-from cimflow.cim.descriptions import DocumentDescriptions, MergedObject, PropValue, descriptions_of
+from cimflow.cim.descriptions import DocumentDescriptions, MergedObject, PropValue, descriptions_of, native_builder
 from cimflow.cim.ingest import Dataset
 from cimflow.cim.rdf import Kind
 from cimflow.findings import Finding, Location, Severity, make_finding
@@ -28,6 +28,19 @@ class Merged:
     findings: list[Finding]
 
 
+def _duplicate(
+    mrid: MRID, cls: str, local: str, pv: PropValue, first: PropValue, file: str, names: list[str]
+) -> Finding:
+    """CF103: an mRID described twice with different values of one attribute."""
+    other = f"{names[first[2]]}:{first[3]}"
+    return make_finding(
+        codes.DUPLICATE_MRID,
+        Location(mrid=mrid, cim_class=cls, attribute=local, file=file, line=pv[3]),
+        ctx={"value_a": first[0], "value_b": pv[0], "other": other},
+        related=(other,),
+    )
+
+
 def merge(dataset: Dataset) -> Merged:
     """Merge all documents; the class comes from EQ (then rdf:ID) and mismatches are reported.
 
@@ -39,6 +52,8 @@ def merge(dataset: Dataset) -> Merged:
     seen_pairs: set[tuple[str, MRID]] = set()
     findings: list[Finding] = []
     names = [d.name for d in dataset.documents]
+    native = native_builder()
+    counts: dict[str, int] = {}  # distinct mRIDs per class as written
     for di, (doc, info) in enumerate(zip(dataset.documents, dataset.infos, strict=True)):
         eq_doc = any(p in _DEFINING for p in info.profiles)
         read: DocumentDescriptions | None = doc.descriptions
@@ -54,10 +69,25 @@ def merge(dataset: Dataset) -> Merged:
                 )
             )
         add_pair = seen_pairs.add
-        for desc in read.objects:
+        descs = read.objects
+        i, n = 0, len(descs)
+        while i < n:
+            if native is not None:
+                # the native merge folds every description up to the first class mismatch, which the
+                # lines below handle; its conflicts are reported here, in the order they were found
+                conflicts: list[tuple[MRID, str, str, PropValue, PropValue]] = []
+                i = native.merge_into(objects, descs, i, di, eq_doc, seen_pairs, counts, conflicts)
+                for mrid, cls, local, pv, first in conflicts:
+                    findings.append(_duplicate(mrid, cls, local, pv, first, doc.name, names))
+                if i >= n:
+                    break
+            desc = descs[i]
+            i += 1
             cls = desc.cim_class
             mrid = desc.mrid
-            add_pair((cls, mrid))
+            if (cls, mrid) not in seen_pairs:
+                add_pair((cls, mrid))
+                counts[cls] = counts.get(cls, 0) + 1
             if eq_doc and desc.rank == 1:
                 desc.rank = 2
             merged = objects.get(mrid)
@@ -91,19 +121,5 @@ def merge(dataset: Dataset) -> Merged:
                 first = cur[0] if type(cur) is list else cur
                 for pv in stored if type(stored) is list else (stored,):
                     if first[0] != pv[0] and pv[1] != _XML:  # type: ignore[index]
-                        findings.append(
-                            make_finding(
-                                codes.DUPLICATE_MRID,
-                                Location(mrid=mrid, cim_class=cls, attribute=local, file=doc.name, line=pv[3]),  # type: ignore[index]
-                                ctx={
-                                    "value_a": first[0],  # type: ignore[index]
-                                    "value_b": pv[0],  # type: ignore[index]
-                                    "other": f"{names[first[2]]}:{first[3]}",  # type: ignore[index]
-                                },
-                                related=(f"{names[first[2]]}:{first[3]}",),  # type: ignore[index]
-                            )
-                        )
-    counts: dict[str, int] = {}
-    for cls, _m in seen_pairs:
-        counts[cls] = counts.get(cls, 0) + 1
+                        findings.append(_duplicate(mrid, cls, local, pv, first, doc.name, names))  # type: ignore[arg-type]
     return Merged(objects, dict(sorted(counts.items())), findings)

@@ -84,6 +84,14 @@ _FIELDS_SET: dict[tuple[Any, ...], frozenset[str]] = {}
 _setattr = object.__setattr__
 
 
+def defaults_of(cls: type[BaseModel]) -> dict[str, Any]:
+    """The defaults of a model class's optional fields, computed once per class (kept in ``_DEFAULTS``)."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {name: f.default for name, f in cls.model_fields.items() if not f.is_required()}
+    return defaults
+
+
 class CimObject(BaseModel):
     """Base of every modelled object: mRID, concrete CIM class, name and source location."""
 
@@ -102,9 +110,7 @@ class CimObject(BaseModel):
         The model builder converts and checks every attribute itself and turns problems into
         findings; validating each of a million objects again would only cost time.
         """
-        defaults = _DEFAULTS.get(cls)
-        if defaults is None:
-            defaults = _DEFAULTS[cls] = {name: f.default for name, f in cls.model_fields.items() if not f.is_required()}
+        defaults = _DEFAULTS.get(cls) or defaults_of(cls)
         # one shared, immutable set of field names per class and key combination: a set per object
         # would weigh more than the object's own values (about 0.5-1.2 kB each, 10^6 objects at 100k buses)
         key = (cls, *values)

@@ -236,3 +236,50 @@ def test_mutated_documents_read_alike_or_are_left_to_lxml(seed: int) -> None:
             assert _state(native) == _state(lxml_read), bytes(data)
             read_alike += 1
     assert read_alike > 50  # the mutations leave enough documents readable to compare
+
+
+def _built(paths: list[Path], native: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """Load with the native reader, merge and build on or off; everything the model build decides."""
+    from cimflow.cim.ingest import ingest
+
+    with monkeypatch.context() as m:
+        if not native:
+            m.setattr(descriptions, "_NATIVE", None)
+        read = ingest(paths)
+        dataset = read.value
+        if dataset is None:  # unreadable: the findings of reading are all there is
+            return {"findings": [(f.code, str(f.location), f.message) for f in read.findings]}
+        from cimflow.cim.build import build_network
+
+        built = build_network(dataset)
+    network = built.value
+    assert network is not None
+    return {
+        "objects": [(m, type(o).__name__, o.model_dump(), o.model_fields_set) for m, o in network.by_mrid.items()],
+        "by_class": {k.__name__: list(v) for k, v in network.objects.items()},
+        "opaque": list(network.opaque.values()),
+        "class_counts": dict(network.class_counts),
+        "findings": [(f.code, str(f.location), f.message) for f in (*read.findings, *built.findings)],  # in order
+        "ref_forms": dict(dataset.ref_forms),
+    }
+
+
+def _model_sets() -> list[list[Path]]:
+    sets = [sorted((_HERE / f).rglob("*.xml")) for f in ("cigre-mv", "cimhub", "simbench-lv-urban6-cgmes3")]
+    sets += [sorted(_SAMPLES.glob("simbench-lv-urban6/*.xml"))]
+    sets += [[p] for p in sorted((_HERE / "cim" / "rules").glob("*.xml"))]  # one finding each
+    if _SHARED:
+        sets += [[p] for p in sorted(_SHARED.rglob("*.zip"))]
+        sets += [sorted(p.glob("*.xml")) for p in sorted(_SHARED.rglob("*")) if p.is_dir() and any(p.glob("*.xml"))]
+    return [s for s in sets if s]
+
+
+_SETS = _model_sets()
+
+
+@needs_native
+@pytest.mark.parametrize("paths", _SETS, ids=[str(s[0].relative_to(s[0].parents[1])) for s in _SETS])
+def test_native_merge_and_build_make_the_same_model(paths: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The native merge and build give the same objects, fields, order, findings (in order) and identifier
+    forms as the Python ones, on every bundled and shared model."""
+    assert _built(paths, True, monkeypatch) == _built(paths, False, monkeypatch)
