@@ -690,6 +690,27 @@ static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n
     return PyUnicode_FromStringAndSize(v, m);
 }
 
+static PyObject *s_cim_class, *s_mrid, *s_rank, *s_props, *s_doc, *s_line, *s_ident;
+static PyObject *s_dict, *s_fields_set, *s_extra, *s_private, *s_source, *s_file, *s_empty_tuple;
+
+/* An instance of a dataclass with slots (MergedObject, and the frozen SourceRef and OpaqueObject) with every
+   field given, without running its __init__ (a Python function: a fifth of the reading time). */
+static PyObject *record(PyObject *type, PyObject *const *names, PyObject *const *vals, int n) {
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "a record type is needed");
+        return NULL;
+    }
+    PyObject *inst = PyBaseObject_Type.tp_new((PyTypeObject *)type, s_empty_tuple, NULL);
+    if (!inst)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (PyObject_GenericSetAttr(inst, names[i], vals[i]) < 0) {
+            Py_DECREF(inst);
+            return NULL;
+        }
+    return inst;
+}
+
 /* ---------------------------------------------------------------- the document */
 
 typedef struct {
@@ -1148,11 +1169,6 @@ static int parse_objects(Scanner *s, Out *out, const char *rq, Py_ssize_t rn) {
         Py_ssize_t ilen;
         const char *itext = PyUnicode_AsUTF8AndSize(ident, &ilen);
         PyObject *mrid = itext ? normalise(out->normalise_mrid, itext, ilen, ident) : NULL;
-        /* remembered as cimflow.ids.normalise_mrid would: references written like the identifier hit it */
-        if (mrid && PyDict_GET_SIZE(out->mrid_cache) < MRID_CACHE_MAX && PyDict_SetItem(out->mrid_cache, ident, mrid) < 0) {
-            Py_DECREF(mrid);
-            mrid = NULL;
-        }
         PyObject *props = mrid ? PyDict_New() : NULL;
         if (!props) {
             Py_XDECREF(mrid);
@@ -1166,8 +1182,13 @@ static int parse_objects(Scanner *s, Out *out, const char *rq, Py_ssize_t rn) {
             return rc;
         }
         PyObject *ln = PyLong_FromLong(line);
+        PyObject *fields[7] = {s_mrid, s_cim_class, s_doc, s_line, s_props, s_rank, s_ident};
         PyObject *args[7] = {mrid, t->local, out->di, ln, props, is_id ? one : zero, ident};
-        PyObject *obj = ln ? PyObject_Vectorcall(out->merged_type, args, 7, NULL) : NULL;
+        PyObject *obj = ln ? record(out->merged_type, fields, args, 7) : NULL;
+        /* a description holds strings, ints and its props (tuples of those): it cannot be part of a cycle,
+           and untracked the collector does not walk a million of them when reading ends */
+        if (obj && PyObject_IS_GC(obj))
+            PyObject_GC_UnTrack(obj);
         Py_XDECREF(ln);
         Py_DECREF(mrid);
         Py_DECREF(ident);
@@ -1523,27 +1544,6 @@ PyDoc_STRVAR(build_objects_doc,
              "with anything else to read, or a class in post_processed, goes to finish(mrid, obj, model,\n"
              "values, items) in its turn, so the order of the model is the order of the merge.");
 
-static PyObject *s_cim_class, *s_mrid, *s_rank, *s_props, *s_doc, *s_line, *s_ident;
-static PyObject *s_dict, *s_fields_set, *s_extra, *s_private, *s_source, *s_file, *s_empty_tuple;
-
-/* An instance of a frozen dataclass with slots (SourceRef, OpaqueObject) without running its __init__. */
-static PyObject *frozen_record(PyObject *type, PyObject *const *names, PyObject *const *vals, int n) {
-    if (!PyType_Check(type)) {
-        PyErr_SetString(PyExc_TypeError, "a record type is needed");
-        return NULL;
-    }
-    PyObject *inst = PyBaseObject_Type.tp_new((PyTypeObject *)type, s_empty_tuple, NULL);
-    if (!inst)
-        return NULL;
-    for (int i = 0; i < n; i++)
-        if (PyObject_GenericSetAttr(inst, names[i], vals[i]) < 0) {
-            Py_DECREF(inst);
-            return NULL;
-        }
-    return inst;
-}
-
-
 static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 20 || !PyDict_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
@@ -1648,7 +1648,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         if (!model) {
             PyObject *onames[4] = {s_mrid, s_cim_class, s_file, s_line};
             PyObject *oargs[4] = {mrid, cls, file, line};
-            inst = frozen_record(opaque_type, onames, oargs, 4);
+            inst = record(opaque_type, onames, oargs, 4);
             if (!inst || PyDict_SetItem(opaque, mrid, inst) < 0 || PyObject_SetAttr(obj, s_props, released) < 0)
                 goto done;
             failed = 0;
@@ -1657,7 +1657,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         {
             PyObject *snames[2] = {s_file, s_line};
             PyObject *sargs[2] = {file, line};
-            PyObject *src = frozen_record(source_type, snames, sargs, 2);
+            PyObject *src = record(source_type, snames, sargs, 2);
             if (!src)
                 goto done;
             int rc = PyDict_SetItem(values, s_source, src);
@@ -1756,24 +1756,22 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
 /* ---------------------------------------------------------------- the merge's common case */
 
 PyDoc_STRVAR(merge_into_doc,
-             "merge_into(objects, descriptions, start, di, eq_doc, seen_pairs, counts, conflicts)\n--\n\n"
+             "merge_into(objects, descriptions, start, di, eq_doc, counts, conflicts)\n--\n\n"
              "Fold descriptions[start:] into objects as cimflow.cim.merge does, up to the first whose class\n"
              "differs from the merged object's (returned index; len(descriptions) when all are merged).\n"
-             "Each new (class, mRID) pair is counted in counts; conflicting values are appended to conflicts as\n"
+             "Each new mRID is counted in counts (by class); conflicting values are appended to conflicts as\n"
              "(mrid, cim_class, local, value, first).");
 
 
 static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 8 || !PyDict_CheckExact(args[0]) || !PyList_CheckExact(args[1]) || !PyLong_Check(args[2]) ||
-        !PyLong_Check(args[3]) || !PyAnySet_Check(args[5]) || !PyDict_CheckExact(args[6]) ||
-        !PyList_CheckExact(args[7])) {
+    if (nargs != 7 || !PyDict_CheckExact(args[0]) || !PyList_CheckExact(args[1]) || !PyLong_Check(args[2]) ||
+        !PyLong_Check(args[3]) || !PyDict_CheckExact(args[5]) || !PyList_CheckExact(args[6])) {
         PyErr_SetString(PyExc_TypeError, "merge_into(objects: dict, descriptions: list, start: int, di: int, "
-                                         "eq_doc: bool, seen_pairs: set, counts: dict, conflicts: list)");
+                                         "eq_doc: bool, counts: dict, conflicts: list)");
         return NULL;
     }
-    PyObject *objects = args[0], *descs = args[1], *di = args[3], *pairs = args[5], *counts = args[6];
-    PyObject *conflicts = args[7];
+    PyObject *objects = args[0], *descs = args[1], *di = args[3], *counts = args[5], *conflicts = args[6];
     int eq_doc = PyObject_IsTrue(args[4]);
     Py_ssize_t i = PyLong_AsSsize_t(args[2]), n = PyList_GET_SIZE(descs);
     if (i < 0 && PyErr_Occurred())
@@ -1790,25 +1788,6 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
         rank = mrid ? PyObject_GetAttr(desc, s_rank) : NULL;
         if (!rank)
             goto done;
-        PyObject *pair = PyTuple_Pack(2, cls, mrid);
-        if (pair)
-            PyObject_GC_UnTrack(pair); /* two str */
-        Py_ssize_t before = PySet_GET_SIZE(pairs);
-        if (!pair || PySet_Add(pairs, pair) < 0) {
-            Py_XDECREF(pair);
-            goto done;
-        }
-        Py_DECREF(pair);
-        if (PySet_GET_SIZE(pairs) > before) { /* a new (class, mRID): one more object of the class */
-            PyObject *c = PyDict_GetItemWithError(counts, cls);
-            if (!c && PyErr_Occurred())
-                goto done;
-            PyObject *c1 = PyLong_FromSsize_t(c ? PyLong_AsSsize_t(c) + 1 : 1);
-            int rc = c1 ? PyDict_SetItem(counts, cls, c1) : -1;
-            Py_XDECREF(c1);
-            if (rc < 0)
-                goto done;
-        }
         long r = PyLong_AsLong(rank);
         if (r == -1 && PyErr_Occurred())
             goto done;
@@ -1820,7 +1799,17 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
         }
         PyObject *merged = PyDict_GetItemWithError(objects, mrid);
         if (!merged) {
-            if (!PyErr_Occurred() && PyDict_SetItem(objects, mrid, desc) == 0)
+            if (PyErr_Occurred() || PyDict_SetItem(objects, mrid, desc) < 0)
+                goto done;
+            /* a new mRID: one more object of its class (a class seen again for an mRID is a mismatch, which
+               the Python merge counts) */
+            PyObject *c = PyDict_GetItemWithError(counts, cls);
+            if (!c && PyErr_Occurred())
+                goto done;
+            PyObject *c1 = PyLong_FromSsize_t(c ? PyLong_AsSsize_t(c) + 1 : 1);
+            int rc = c1 ? PyDict_SetItem(counts, cls, c1) : -1;
+            Py_XDECREF(c1);
+            if (rc == 0)
                 failed = 0;
             goto done;
         }

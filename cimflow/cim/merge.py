@@ -49,7 +49,8 @@ def merge(dataset: Dataset) -> Merged:
     again from the documents).
     """
     objects: dict[MRID, MergedObject] = {}
-    seen_pairs: set[tuple[str, MRID]] = set()
+    # the classes an mRID was described with, once two differ (an mRID counts once per class it is given)
+    mixed: dict[MRID, set[str]] = {}
     findings: list[Finding] = []
     names = [d.name for d in dataset.documents]
     native = native_builder()
@@ -68,7 +69,6 @@ def merge(dataset: Dataset) -> Merged:
                     ctx={"value": lr.value},
                 )
             )
-        add_pair = seen_pairs.add
         descs = read.objects
         i, n = 0, len(descs)
         while i < n:
@@ -76,7 +76,7 @@ def merge(dataset: Dataset) -> Merged:
                 # the native merge folds every description up to the first class mismatch, which the
                 # lines below handle; its conflicts are reported here, in the order they were found
                 conflicts: list[tuple[MRID, str, str, PropValue, PropValue]] = []
-                i = native.merge_into(objects, descs, i, di, eq_doc, seen_pairs, counts, conflicts)
+                i = native.merge_into(objects, descs, i, di, eq_doc, counts, conflicts)
                 for mrid, cls, local, pv, first in conflicts:
                     findings.append(_duplicate(mrid, cls, local, pv, first, doc.name, names))
                 if i >= n:
@@ -85,17 +85,21 @@ def merge(dataset: Dataset) -> Merged:
             i += 1
             cls = desc.cim_class
             mrid = desc.mrid
-            if (cls, mrid) not in seen_pairs:
-                add_pair((cls, mrid))
-                counts[cls] = counts.get(cls, 0) + 1
             if eq_doc and desc.rank == 1:
                 desc.rank = 2
             merged = objects.get(mrid)
             if merged is None:
                 objects[mrid] = desc
+                counts[cls] = counts.get(cls, 0) + 1
                 continue
             rank = desc.rank
             if cls != merged.cim_class:
+                classes = mixed.get(mrid)
+                if classes is None:
+                    classes = mixed[mrid] = {merged.cim_class}  # the class it was first given
+                if cls not in classes:
+                    classes.add(cls)
+                    counts[cls] = counts.get(cls, 0) + 1
                 win_new = rank > merged.rank
                 win_cls, lose_cls = (cls, merged.cim_class) if win_new else (merged.cim_class, cls)
                 win_doc, lose_doc = (doc.name, names[merged.doc]) if win_new else (names[merged.doc], doc.name)
