@@ -18,14 +18,19 @@ benchmarks build it directly. Conventions (MATPOWER branch model, load sign conv
   (or be put in ``bus_shunt_pu``). A positive shift makes the to-side voltage lag.
 * Loads are ZIP in load sign convention (consumption positive, generation negative), each part
   given as the complex power it draws at ``|V| = 1`` pu: ``S(V) = S_P + S_I·|V| + S_Z·|V|²``.
-* Slacks hold a fixed voltage phasor ``slack_v_pu``; every other energised bus is a PQ bus.
+* Slacks hold a fixed voltage phasor ``slack_v_pu``; every other energised bus is a PQ bus, except
+  the PV buses ``pv_bus``: voltage-regulating generators hold ``|V| = pv_v_pu`` while their total
+  reactive injection stays within ``[pv_q_min_pu, pv_q_max_pu]`` (generator sense, ±inf when
+  unlimited). ``s_const_power_pu`` holds the generators' active power and, at PV buses, the reactive
+  power the file gives them (``pv_q_pu``, load sign): a solver that cannot hold voltages (the sweep)
+  solves them as PQ at that value, Newton-Raphson replaces it by the Q that holds the set point.
 * A branch with ``y_series_pu == 0`` does not connect its buses (its shunts still count).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -43,6 +48,7 @@ G = TypeVar("G", bound=np.generic)
 
 _BUS_COMPLEX = ("bus_shunt_pu", "s_const_power_pu", "s_const_current_pu", "s_const_impedance_pu")
 _BRANCH_COMPLEX = ("y_series_pu", "y_shunt_from_pu", "y_shunt_to_pu", "tap_ratio")
+_PV_FLOAT = ("pv_v_pu", "pv_q_pu", "pv_q_min_pu", "pv_q_max_pu")
 # the fields that define the admittance matrix and the slack set (everything but loads and set points)
 _NETWORK_FIELDS = (
     "v_base_kv",
@@ -95,6 +101,13 @@ class PerUnitCase:
         s_const_impedance_pu: ``(n_bus,)`` constant-impedance part, its power at ``|V| = 1``.
         slack_bus: ``(n_slack,)`` distinct bus indices held at a fixed voltage (may be empty).
         slack_v_pu: ``(n_slack,)`` complex voltage set point of each slack.
+        pv_bus: ``(n_pv,)`` distinct buses whose voltage magnitude generators regulate (not slacks).
+        pv_v_pu: ``(n_pv,)`` voltage magnitude set point of each PV bus.
+        pv_q_pu: ``(n_pv,)`` reactive power of the PV bus's generators inside ``s_const_power_pu``
+            (load sign convention: the value a solver without voltage control keeps).
+        pv_q_min_pu: ``(n_pv,)`` lower limit of the generators' total reactive injection (generator
+            sense; ``-inf`` when unlimited).
+        pv_q_max_pu: ``(n_pv,)`` upper limit (generator sense; ``+inf`` when unlimited).
 
     Raises:
         ConfigError: On construction, when a shape, index or value is inconsistent or not finite.
@@ -114,14 +127,21 @@ class PerUnitCase:
     s_const_impedance_pu: ComplexArray
     slack_bus: IntArray
     slack_v_pu: ComplexArray
+    pv_bus: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pv_v_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_q_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_q_min_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_q_max_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         """Coerce every array to its dtype, make it read-only and check shapes, indices and values."""
         fixed: dict[str, NDArray[np.generic]] = {"v_base_kv": _frozen(self.v_base_kv, np.float64, "v_base_kv")}
-        for name in ("branch_from", "branch_to", "slack_bus"):
+        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus"):
             fixed[name] = _frozen(getattr(self, name), np.int64, name)
         for name in (*_BRANCH_COMPLEX, *_BUS_COMPLEX, "slack_v_pu"):
             fixed[name] = _frozen(getattr(self, name), np.complex128, name)
+        for name in _PV_FLOAT:
+            fixed[name] = _frozen(getattr(self, name), np.float64, name)
         for name, arr in fixed.items():
             object.__setattr__(self, name, arr)
         s_base = float(self.s_base_mva)
@@ -130,7 +150,8 @@ class PerUnitCase:
         object.__setattr__(self, "s_base_mva", s_base)
         self._check_shapes(fixed)
         for name, arr in fixed.items():
-            if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            limit = name in ("pv_q_min_pu", "pv_q_max_pu")  # an unlimited side is ±inf, never NaN
+            if arr.dtype.kind in "fc" and not (~np.isnan(arr) if limit else np.isfinite(arr)).all():
                 bad = int(np.flatnonzero(~np.isfinite(arr))[0])
                 raise ConfigError(f"PerUnitCase.{name}[{bad}]={arr[bad]}, must be finite")
         self._check_values()
@@ -140,6 +161,7 @@ class PerUnitCase:
             "n_bus": ("v_base_kv", *_BUS_COMPLEX),
             "n_br": ("branch_from", "branch_to", *_BRANCH_COMPLEX),
             "n_slack": ("slack_bus", "slack_v_pu"),
+            "n_pv": ("pv_bus", *_PV_FLOAT),
         }
         for group, names in groups.items():
             sizes = {name: fixed[name].shape[0] for name in names}
@@ -151,7 +173,7 @@ class PerUnitCase:
         if (self.v_base_kv <= 0).any():
             bad = int(np.flatnonzero(self.v_base_kv <= 0)[0])
             raise ConfigError(f"PerUnitCase.v_base_kv[{bad}]={self.v_base_kv[bad]}, must be > 0")
-        for name in ("branch_from", "branch_to", "slack_bus"):
+        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus"):
             idx = getattr(self, name)
             if idx.size and (idx.min() < 0 or idx.max() >= n_bus):
                 bad = int(np.flatnonzero((idx < 0) | (idx >= n_bus))[0])
@@ -165,11 +187,33 @@ class PerUnitCase:
             raise ConfigError(f"PerUnitCase.tap_ratio[{int(np.flatnonzero(self.tap_ratio == 0)[0])}]=0, must be != 0")
         if np.unique(self.slack_bus).size != self.slack_bus.size:
             raise ConfigError(f"PerUnitCase.slack_bus={self.slack_bus.tolist()[:10]} repeats a bus")
+        if self.pv_bus.size:
+            self._check_pv()
+
+    def _check_pv(self) -> None:
+        if np.unique(self.pv_bus).size != self.pv_bus.size:
+            raise ConfigError(f"PerUnitCase.pv_bus={self.pv_bus.tolist()[:10]} repeats a bus")
+        both = np.intersect1d(self.pv_bus, self.slack_bus)
+        if both.size:
+            raise ConfigError(f"PerUnitCase: bus {int(both[0])} is both a slack and a PV bus")
+        if (self.pv_v_pu <= 0).any():
+            bad = int(np.flatnonzero(self.pv_v_pu <= 0)[0])
+            raise ConfigError(f"PerUnitCase.pv_v_pu[{bad}]={self.pv_v_pu[bad]}, must be > 0")
+        if (self.pv_q_min_pu > self.pv_q_max_pu).any():
+            bad = int(np.flatnonzero(self.pv_q_min_pu > self.pv_q_max_pu)[0])
+            raise ConfigError(
+                f"PerUnitCase: pv_q_min_pu[{bad}]={self.pv_q_min_pu[bad]} > pv_q_max_pu[{bad}]={self.pv_q_max_pu[bad]}"
+            )
 
     @property
     def n_bus(self) -> int:
         """Number of buses."""
         return int(self.v_base_kv.shape[0])
+
+    @property
+    def n_pv(self) -> int:
+        """Number of PV buses."""
+        return int(self.pv_bus.shape[0])
 
     @property
     def n_branch(self) -> int:
