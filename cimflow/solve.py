@@ -194,5 +194,5 @@ def _fbs_overridden(network: Network, build: CaseBuild) -> list[Finding]:
     if obj is None:
         return []
     reason = f"--solver fbs cannot hold the voltage of the {build.case.n_pv} PV bus(es) of regulating generators"
-    return [make_finding(icodes.VALUE_ASSUMED, obj.location("regulating_control"),
+    return [make_finding(icodes.VALUE_ASSUMED, obj.location("solver"),
                          ctx={"value": "Newton-Raphson", "reason": reason})]  # fmt: skip

@@ -1,0 +1,153 @@
+"""Voltage-regulating generators read from CGMES: which become PV buses, what is reported, what is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import cimflow
+from cimflow.model.state import SvPowerFlow
+from cimflow.report.cim_annotated import render_annotated_cim
+from cimflow.solve import SolveOptions
+
+_TOPO = Path(__file__).resolve().parents[1] / "data" / "cim" / "topology"
+_SSH_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/2013/CIM-schema-cim16#" xmlns:md="http://iec.ch/TC57/61970-552/ModelDescription/1#">
+  <md:FullModel rdf:about="urn:uuid:5b0c0000-0000-4000-8000-000000000013">
+    <md:Model.created>2024-01-01T00:00:00Z</md:Model.created>
+    <md:Model.profile>http://entsoe.eu/CIM/SteadyStateHypothesis/1/1</md:Model.profile>
+  </md:FullModel>
+"""
+_MODE = "http://iec.ch/TC57/2013/CIM-schema-cim16#RegulatingControlModeKind.voltage"
+
+
+def _machine(name: str, node: str, regulated_terminal: str | None = None) -> tuple[str, str, str]:
+    """EQ, TP and SSH text of a SynchronousMachine at ``node`` with a voltage RegulatingControl."""
+    terminal = f"_{name}_t1"
+    eq = (
+        f'  <cim:SynchronousMachine rdf:ID="_{name}"><cim:IdentifiedObject.name>{name}</cim:IdentifiedObject.name>'
+        f'<cim:RegulatingCondEq.RegulatingControl rdf:resource="#_{name}_rc"/>'
+        "<cim:SynchronousMachine.minQ>-0.03</cim:SynchronousMachine.minQ>"
+        "<cim:SynchronousMachine.maxQ>0.06</cim:SynchronousMachine.maxQ></cim:SynchronousMachine>\n"
+        f'  <cim:Terminal rdf:ID="{terminal}"><cim:Terminal.ConductingEquipment rdf:resource="#_{name}"/>'
+        "<cim:ACDCTerminal.sequenceNumber>1</cim:ACDCTerminal.sequenceNumber></cim:Terminal>\n"
+        f'  <cim:RegulatingControl rdf:ID="_{name}_rc"><cim:RegulatingControl.mode rdf:resource="{_MODE}"/>'
+        f'<cim:RegulatingControl.Terminal rdf:resource="#{regulated_terminal or terminal}"/></cim:RegulatingControl>\n'
+    )
+    tp = (
+        f'  <cim:Terminal rdf:about="#{terminal}">'
+        f'<cim:Terminal.TopologicalNode rdf:resource="#{node}"/></cim:Terminal>\n'
+    )
+    ssh = (
+        f'  <cim:SynchronousMachine rdf:about="#_{name}"><cim:RotatingMachine.p>-0.02</cim:RotatingMachine.p>'
+        "<cim:RotatingMachine.q>-0.001</cim:RotatingMachine.q>"
+        "<cim:RegulatingCondEq.controlEnabled>true</cim:RegulatingCondEq.controlEnabled></cim:SynchronousMachine>\n"
+        f'  <cim:RegulatingControl rdf:about="#_{name}_rc"><cim:RegulatingControl.targetValue>0.41'
+        "</cim:RegulatingControl.targetValue><cim:RegulatingControl.enabled>true</cim:RegulatingControl.enabled>"
+        "</cim:RegulatingControl>\n"
+    )
+    return eq, tp, ssh
+
+
+def _loads() -> str:
+    return "".join(
+        f'  <cim:EnergyConsumer rdf:about="#{m}"><cim:EnergyConsumer.p>{p}</cim:EnergyConsumer.p>'
+        f"<cim:EnergyConsumer.q>{q}</cim:EnergyConsumer.q></cim:EnergyConsumer>\n"
+        for m, p, q in (("_load1", 0.05, 0.01), ("_load2", 0.03, 0.02))
+    )
+
+
+def _grid(tmp: Path, *machines: tuple[str, str, str]) -> list[Path]:
+    """The bus-branch feeder (grid, 20/0.4 kV transformer, nodes n1, n2 with loads) plus ``machines``."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    eq = (_TOPO / "bus_branch_EQ.xml").read_text(encoding="utf-8")
+    tp = (_TOPO / "bus_branch_TP.xml").read_text(encoding="utf-8")
+    eq = eq.replace("</rdf:RDF>", "".join(m[0] for m in machines) + "</rdf:RDF>")
+    tp = tp.replace("</rdf:RDF>", "".join(m[1] for m in machines) + "</rdf:RDF>")
+    ssh = _SSH_HEADER + _loads() + "".join(m[2] for m in machines) + "</rdf:RDF>\n"
+    paths = [tmp / "g_EQ.xml", tmp / "g_TP.xml", tmp / "g_SSH.xml"]
+    for path, text in zip(paths, (eq, tp, ssh), strict=True):
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
+def test_a_local_voltage_control_holds_its_bus(tmp_path: Path) -> None:
+    paths = _grid(tmp_path, _machine("gen", "_n2"))
+    result = cimflow.solve(paths)
+    solution = result.solution
+    assert solution is not None
+    assert solution.converged
+    assert solution.solver == "nr"
+    n2 = next(b for b in solution.buses if b.name == "n2")
+    assert n2.v_kv == pytest.approx(0.41, abs=1e-9)
+    (gen,) = solution.generators
+    assert (gen.id, gen.bus, gen.held) == ("gen", n2.id, True)
+    assert gen.v_set_pu == pytest.approx(0.41 / 0.4)
+    assert (gen.q_min_mvar, gen.q_max_mvar) == (-0.03, 0.06)
+    assert gen.p_mw == pytest.approx(-0.02)
+    assert -0.06 < gen.q_mvar < 0  # supplying reactive power, within its limit, and not the file's -0.001
+    assert abs(gen.q_mvar + 0.001) > 1e-3
+    assert solution.generation_mvar == pytest.approx(-gen.q_mvar)
+    # without the control the same generator is a PQ injection at the file's q, and n2 sags
+    plain = cimflow.solve(_grid(tmp_path / "pq"))
+    assert plain.solution is not None
+    assert next(b for b in plain.solution.buses if b.name == "n2").v_kv < 0.41
+
+
+def test_the_sv_profile_carries_the_solved_reactive_power(tmp_path: Path) -> None:
+    paths = _grid(tmp_path, _machine("gen", "_n2"))
+    result = cimflow.solve(paths)
+    assert result.solution is not None
+    assert result.build is not None
+    assert result.result is not None
+    network, topology = result.validation.network, result.validation.topology
+    assert network is not None
+    assert topology is not None
+    docs = render_annotated_cim(network, topology, result.build, result.result, result.solution, stem="out")
+    sv_name, sv = next((name, data) for name, data in docs.documents if name.endswith("_SV.xml"))
+    (tmp_path / sv_name).write_bytes(sv)
+    reread = cimflow.load([*paths, tmp_path / sv_name]).network
+    assert reread is not None
+    flows = {f.terminal: f for f in reread.of(SvPowerFlow).values()}
+    (gen,) = result.solution.generators
+    assert flows["gen_t1"].q_mvar == pytest.approx(gen.q_mvar, rel=1e-9)
+    assert flows["gen_t1"].p_mw == pytest.approx(-0.02, rel=1e-9)
+
+
+def test_a_remote_control_stays_pq_and_is_reported(tmp_path: Path) -> None:
+    # the machine at n1 regulates the voltage at n2 (the load's terminal there)
+    result = cimflow.solve(_grid(tmp_path, _machine("remote", "_n1", regulated_terminal="_load2_t1")))
+    assert result.solution is not None
+    assert result.solution.converged
+    assert result.solution.generators == ()
+    notes = [f for f in result.findings if f.code == "CF051" and f.location.attribute == "regulating_control"]
+    assert [f.location.mrid for f in notes] == ["remote"]
+    assert "remote voltage control" in notes[0].message
+    assert result.solution.generation_mvar == pytest.approx(0.001)
+
+
+def test_two_generators_on_one_bus_share_it_by_their_range(tmp_path: Path) -> None:
+    first, second = _machine("g1", "_n2"), _machine("g2", "_n2")
+    second = (second[0].replace("<cim:SynchronousMachine.maxQ>0.06", "<cim:SynchronousMachine.maxQ>0.15"),
+              second[1], second[2].replace("0.41</cim", "0.405</cim"))  # fmt: skip
+    result = cimflow.solve(_grid(tmp_path, first, second))
+    assert result.solution is not None
+    g1, g2 = result.solution.generators
+    n2 = next(b for b in result.solution.buses if b.name == "n2")
+    assert n2.v_kv == pytest.approx(0.41, abs=1e-9)  # the first generator's set point
+    conflict = [f for f in result.findings if f.code == "CF051" and f.location.attribute == "regulating_control"]
+    assert [f.location.mrid for f in conflict] == ["g2"]
+    # the same position within each range: (q - min) / (max - min) equal, in generator sense
+    assert (-g1.q_mvar + 0.03) / 0.09 == pytest.approx((-g2.q_mvar + 0.03) / 0.18, rel=1e-9)
+
+
+def test_fbs_asked_for_a_grid_with_pv_buses_is_solved_by_newton(tmp_path: Path) -> None:
+    result = cimflow.solve(_grid(tmp_path, _machine("gen", "_n2")), options=SolveOptions(solver="fbs"))
+    assert result.solution is not None
+    assert result.solution.solver == "nr"
+    notes = [f for f in result.findings if f.code == "CF051" and f.ctx.get("value") == "Newton-Raphson"]
+    assert len(notes) == 1
+    radial = cimflow.solve(_grid(tmp_path / "pq"), options=SolveOptions(solver="fbs"))
+    assert radial.solution is not None
+    assert radial.solution.solver == "fbs"
