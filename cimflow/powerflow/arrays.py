@@ -19,7 +19,8 @@ benchmarks build it directly. Conventions (MATPOWER branch model, load sign conv
 * Loads are ZIP in load sign convention (consumption positive, generation negative), each part
   given as the complex power it draws at ``|V| = 1`` pu: ``S(V) = S_P + S_I·|V| + S_Z·|V|²``.
 * Slacks hold a fixed voltage phasor ``slack_v_pu``; every other energised bus is a PQ bus, except
-  the PV buses ``pv_bus``: voltage-regulating generators hold ``|V| = pv_v_pu`` while their total
+  the PV buses ``pv_bus``: voltage-regulating generators there hold ``|V| = pv_v_pu`` at
+  ``pv_regulated_bus`` (the PV bus itself, or another bus for a remote control) while their total
   reactive injection stays within ``[pv_q_min_pu, pv_q_max_pu]`` (generator sense, ±inf when
   unlimited). ``s_const_power_pu`` holds the generators' active power and, at PV buses, the reactive
   power the file gives them (``pv_q_pu``, load sign): a solver that cannot hold voltages (the sweep)
@@ -101,13 +102,15 @@ class PerUnitCase:
         s_const_impedance_pu: ``(n_bus,)`` constant-impedance part, its power at ``|V| = 1``.
         slack_bus: ``(n_slack,)`` distinct bus indices held at a fixed voltage (may be empty).
         slack_v_pu: ``(n_slack,)`` complex voltage set point of each slack.
-        pv_bus: ``(n_pv,)`` distinct buses whose voltage magnitude generators regulate (not slacks).
-        pv_v_pu: ``(n_pv,)`` voltage magnitude set point of each PV bus.
+        pv_bus: ``(n_pv,)`` distinct buses of voltage-regulating generators (not slacks).
+        pv_v_pu: ``(n_pv,)`` voltage magnitude set point of each PV bus's control.
         pv_q_pu: ``(n_pv,)`` reactive power of the PV bus's generators inside ``s_const_power_pu``
             (load sign convention: the value a solver without voltage control keeps).
         pv_q_min_pu: ``(n_pv,)`` lower limit of the generators' total reactive injection (generator
             sense; ``-inf`` when unlimited).
         pv_q_max_pu: ``(n_pv,)`` upper limit (generator sense; ``+inf`` when unlimited).
+        pv_regulated_bus: ``(n_pv,)`` distinct buses whose voltage each PV bus's generators hold (not
+            slacks); empty means ``pv_bus`` (local control everywhere).
 
     Raises:
         ConfigError: On construction, when a shape, index or value is inconsistent or not finite.
@@ -132,11 +135,14 @@ class PerUnitCase:
     pv_q_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
     pv_q_min_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
     pv_q_max_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_regulated_bus: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         """Coerce every array to its dtype, make it read-only and check shapes, indices and values."""
         fixed: dict[str, NDArray[np.generic]] = {"v_base_kv": _frozen(self.v_base_kv, np.float64, "v_base_kv")}
-        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus"):
+        if np.size(self.pv_regulated_bus) == 0:
+            object.__setattr__(self, "pv_regulated_bus", self.pv_bus)  # local control
+        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus", "pv_regulated_bus"):
             fixed[name] = _frozen(getattr(self, name), np.int64, name)
         for name in (*_BRANCH_COMPLEX, *_BUS_COMPLEX, "slack_v_pu"):
             fixed[name] = _frozen(getattr(self, name), np.complex128, name)
@@ -161,7 +167,7 @@ class PerUnitCase:
             "n_bus": ("v_base_kv", *_BUS_COMPLEX),
             "n_br": ("branch_from", "branch_to", *_BRANCH_COMPLEX),
             "n_slack": ("slack_bus", "slack_v_pu"),
-            "n_pv": ("pv_bus", *_PV_FLOAT),
+            "n_pv": ("pv_bus", "pv_regulated_bus", *_PV_FLOAT),
         }
         for group, names in groups.items():
             sizes = {name: fixed[name].shape[0] for name in names}
@@ -173,7 +179,7 @@ class PerUnitCase:
         if (self.v_base_kv <= 0).any():
             bad = int(np.flatnonzero(self.v_base_kv <= 0)[0])
             raise ConfigError(f"PerUnitCase.v_base_kv[{bad}]={self.v_base_kv[bad]}, must be > 0")
-        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus"):
+        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus", "pv_regulated_bus"):
             idx = getattr(self, name)
             if idx.size and (idx.min() < 0 or idx.max() >= n_bus):
                 bad = int(np.flatnonzero((idx < 0) | (idx >= n_bus))[0])
@@ -193,9 +199,12 @@ class PerUnitCase:
     def _check_pv(self) -> None:
         if np.unique(self.pv_bus).size != self.pv_bus.size:
             raise ConfigError(f"PerUnitCase.pv_bus={self.pv_bus.tolist()[:10]} repeats a bus")
-        both = np.intersect1d(self.pv_bus, self.slack_bus)
-        if both.size:
-            raise ConfigError(f"PerUnitCase: bus {int(both[0])} is both a slack and a PV bus")
+        if np.unique(self.pv_regulated_bus).size != self.pv_regulated_bus.size:
+            raise ConfigError(f"PerUnitCase.pv_regulated_bus={self.pv_regulated_bus.tolist()[:10]} repeats a bus")
+        for name in ("pv_bus", "pv_regulated_bus"):
+            both = np.intersect1d(getattr(self, name), self.slack_bus)
+            if both.size:
+                raise ConfigError(f"PerUnitCase: bus {int(both[0])} is both a slack and in {name}")
         if (self.pv_v_pu <= 0).any():
             bad = int(np.flatnonzero(self.pv_v_pu <= 0)[0])
             raise ConfigError(f"PerUnitCase.pv_v_pu[{bad}]={self.pv_v_pu[bad]}, must be > 0")

@@ -274,6 +274,7 @@ def build_case(
         slack_bus=np.array(table.slack_bus, dtype=np.int64),
         slack_v_pu=np.array(table.slack_v_pu, dtype=complex),
         pv_bus=np.array(table.pv_bus, dtype=np.int64),
+        pv_regulated_bus=np.array(table.pv_regulated_bus, dtype=np.int64),
         pv_v_pu=np.array(table.pv_v_pu, dtype=float),
         pv_q_pu=np.array(table.pv_q_mvar, dtype=float) / s_base_mva,
         pv_q_min_pu=np.array(table.pv_q_min_mvar, dtype=float) / s_base_mva,

@@ -1,18 +1,20 @@
 """Newton-Raphson power flow in polar form with a sparse Jacobian, for meshed grids and several slacks.
 
 Every slack is a fixed-voltage (Vθ) bus that holds its complex set point ``slack_v_pu`` and takes
-whatever power balances its island. A PV bus (``pv_bus``) holds ``|V| = pv_v_pu``: its unknown is
-``θ`` only and only its active mismatch is an equation, its reactive mismatch is what its generators
-must supply. All other energised buses are PQ buses whose unknowns are ``θ`` and ``|V|``; islands
-without a slack are not energised and left out, so several islands are solved in one block-diagonal
-system.
+whatever power balances its island. A PV bus (``pv_bus``) holds ``|V| = pv_v_pu`` at its regulated
+bus (``pv_regulated_bus``, itself for a local control): the PV bus's reactive mismatch is no equation
+(it is what its generators supply) and the regulated bus's ``|V|`` no unknown. With local control
+that is the textbook PV bus, unknown ``θ`` only; with remote control the PV bus keeps ``θ`` and
+``|V|``, and the regulated bus keeps its two equations but only ``θ``. All other energised buses
+are PQ buses whose unknowns are ``θ`` and ``|V|``; islands without a slack are not energised and
+left out, so several islands are solved in one block-diagonal system.
 
 Reactive limits (as MATPOWER's and pandapower's ``enforce_q_lims``, PowSyBl's reactive limits):
 after Newton converges, every PV bus whose generators' reactive injection lies outside
 ``[pv_q_min_pu, pv_q_max_pu]`` becomes a PQ bus at the limit it crossed, and a bus at a limit whose
-voltage went past the set point on the side the generators would pull it back from (above it at
-the upper limit, below it at the lower) is held again; Newton restarts from the last voltages until
-no bus switches (at most ``_MAX_SWITCH_ROUNDS`` rounds, else the result is not converged).
+regulated voltage went past the set point on the side the generators would pull it back from (above
+it at the upper limit, below it at the lower) is held again; Newton restarts from the last voltages
+until no bus switches (at most ``_MAX_SWITCH_ROUNDS`` rounds, else the result is not converged).
 
 The mismatch at a PQ bus is ``ΔS = V·conj(Y·V) + S_P + S_I·|V|`` (power leaving the bus into the
 grid plus the load, which must be zero; constant-impedance loads and shunts are inside ``Y``). The
@@ -102,6 +104,7 @@ def solve_nr(
     live = islands.energised[case.pv_bus]
     pv = _PvBuses(
         local=np.searchsorted(pq, case.pv_bus[live]),
+        regulated=np.searchsorted(pq, case.pv_regulated_bus[live]),
         v_pu=case.pv_v_pu[live],
         q_pu=case.pv_q_pu[live],
         q_min_pu=case.pv_q_min_pu[live],
@@ -112,15 +115,14 @@ def solve_nr(
     n_iter, rounds = 0, 0
     while True:
         loads = (s_power + 1j * pv.limit_shift(at_limit, s_power.size), s_current)
-        held = pv.local[at_limit == 0]
-        v, converged, steps = _newton(
-            y_pp, i_slack, loads, held, pv.v_pu[at_limit == 0], v, tolerance=tolerance, max_iter=max_iter - n_iter
-        )
+        held = at_limit == 0
+        control = (pv.local[held], pv.regulated[held], pv.v_pu[held])
+        v, converged, steps = _newton(y_pp, i_slack, loads, control, v, tolerance=tolerance, max_iter=max_iter - n_iter)
         n_iter += steps
         if not converged or pv.local.size == 0:
             break
         q_inject = np.imag(v * np.conj(y_pp @ v + i_slack) + s_power + s_current * np.abs(v))[pv.local] - pv.q_pu
-        switched = pv.switch(at_limit, q_inject, np.abs(v[pv.local]), tolerance)
+        switched = pv.switch(at_limit, q_inject, np.abs(v[pv.regulated]), tolerance)
         if switched is None:
             break
         rounds += 1
@@ -140,6 +142,7 @@ class _PvBuses:
     """The energised PV buses: positions among the non-slack buses, set points and reactive limits."""
 
     local: IntArray
+    regulated: IntArray  # positions of the buses whose voltage they hold
     v_pu: FloatArray
     q_pu: FloatArray  # the generators' reactive power inside the case's load (load sign)
     q_min_pu: FloatArray  # limits of their reactive injection (generator sense)
@@ -175,8 +178,7 @@ def _newton(
     y_pp: sp.csr_matrix,
     i_slack: ComplexArray,
     loads: tuple[ComplexArray, ComplexArray],
-    pv_local: IntArray,
-    pv_v_pu: FloatArray,
+    control: tuple[IntArray, IntArray, FloatArray],
     start: ComplexArray | None,
     *,
     tolerance: float,
@@ -184,28 +186,34 @@ def _newton(
 ) -> tuple[ComplexArray, bool, int]:
     """Run the Newton steps on the non-slack buses; return their voltages, convergence and step count.
 
-    ``loads`` are the non-slack buses' constant-power and constant-current parts; ``pv_local`` the
-    positions of the buses held at ``|V| = pv_v_pu`` (their reactive mismatch is no equation);
-    ``start`` the voltages to start from (default: the no-load solution).
+    ``loads`` are the non-slack buses' constant-power and constant-current parts; ``control`` the
+    positions of the held PV buses (their reactive mismatch is no equation), of the buses they
+    regulate (their ``|V|`` is no unknown) and the set points; ``start`` the voltages to start from
+    (default: the no-load solution).
     """
     s_power, s_current = loads
+    q_free, v_fixed, v_set = control
     n = y_pp.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.complex128), True, 0
     v = _no_load_start(y_pp, -i_slack) if start is None else start
     v_ang, v_abs = np.angle(v), np.abs(v)
-    if pv_local.size:
+    if q_free.size:
         if start is None:
             # a grid held by generators has line charging and capacitors the one slack alone would
             # lift far above 1 pu at no load: keep the no-load angles (phase shifts), not magnitudes
             v_abs = np.ones(n)
-        v_abs[pv_local] = pv_v_pu
+        v_abs[v_fixed] = v_set
         v = v_abs * np.exp(1j * v_ang)
-    is_pq = np.ones(n, dtype=bool)
-    is_pq[pv_local] = False
-    pq_local = np.flatnonzero(is_pq)
-    # equations and unknowns: ΔP and θ at every non-slack bus, ΔQ and |V| at the PQ buses only
-    keep = None if pv_local.size == 0 else np.concatenate([np.arange(n), n + pq_local])
+    q_rows = np.delete(np.arange(n), q_free)
+    v_cols = np.delete(np.arange(n), v_fixed)
+    # equations: ΔP at every non-slack bus, ΔQ where no PV bus frees it; unknowns: θ at every
+    # non-slack bus, |V| where no control fixes it
+    keep = (
+        None
+        if q_free.size == 0
+        else (np.concatenate([np.arange(n), n + q_rows]), np.concatenate([np.arange(n), n + v_cols]))
+    )
     rows = np.repeat(np.arange(n), np.diff(y_pp.indptr))
     cols = y_pp.indices
     diag = np.flatnonzero(rows == cols)
@@ -221,7 +229,7 @@ def _newton(
         while True:
             i_bus = y_pp @ v + i_slack
             mismatch = v * i_bus.conj() + s_power + s_current * v_abs
-            reactive = mismatch.imag if keep is None else mismatch.imag[pq_local]
+            reactive = mismatch.imag if keep is None else mismatch.imag[q_rows]
             worst = max(float(np.max(np.abs(mismatch.real))), float(np.max(np.abs(reactive), initial=0.0)))
             if not np.isfinite(worst):
                 return v, False, n_iter
@@ -238,7 +246,7 @@ def _newton(
             data = np.concatenate([d_ang.real, d_abs.real, d_ang.imag, d_abs.imag])
             jac = sp.csc_matrix((data[to_csc], pattern.indices, pattern.indptr), shape=(2 * n, 2 * n))
             if keep is not None:
-                jac = jac[keep][:, keep].tocsc()
+                jac = jac[keep[0]][:, keep[1]].tocsc()
             try:
                 step = spla.splu(jac, permc_spec="COLAMD").solve(-np.concatenate([mismatch.real, reactive]))
             except RuntimeError:  # SuperLU: singular Jacobian (voltage collapse or isolated PQ bus)
@@ -249,5 +257,5 @@ def _newton(
                 v_abs = v_abs + step[n:]
             else:
                 v_abs = v_abs.copy()
-                v_abs[pq_local] += step[n:]
+                v_abs[v_cols] += step[n:]
             v = v_abs * np.exp(1j * v_ang)

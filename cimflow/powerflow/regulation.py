@@ -3,10 +3,13 @@
 A generator (SynchronousMachine, PowerElectronicsConnection, or an ExternalNetworkInjection that is
 not its island's slack) regulates voltage when CGMES says so: ``RegulatingCondEq.controlEnabled`` is
 true (SSH), its ``RegulatingCondEq.RegulatingControl`` has mode ``voltage``, is not disabled
-(``RegulatingControl.enabled``, SSH) and has a ``targetValue`` (kV, SSH) above 0. The control is
-local when the RegulatingControl's Terminal is on the generator's own bus (or names none); a remote
-control stays a PQ injection (reported). Reactive limits are ``minQ`` / ``maxQ`` (generator sense,
-Mvar; a missing side is unlimited); a ReactiveCapabilityCurve is not read.
+(``RegulatingControl.enabled``, SSH) and has a ``targetValue`` (kV, SSH) above 0. The regulated bus
+is the bus of the RegulatingControl's Terminal: the generator's own (local control, also when the
+control names no Terminal) or another one (remote control), whose voltage the generator's reactive
+power then holds. Reactive limits are ``minQ`` / ``maxQ`` (generator sense,
+Mvar; a missing side is unlimited); a ReactiveCapabilityCurve is not read. A generator whose
+``minQ`` equals its ``maxQ`` has no range to regulate with and stays PQ (as in PowSyBl; exporters
+write ``minQ = maxQ = 0`` beside a curve).
 
 Several generators on one PV bus hold it together: their limits add up and they share the bus's
 reactive power at the same position within each one's range, ``q_i = min_i + (Q - Σmin)·range_i /

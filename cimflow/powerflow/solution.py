@@ -91,13 +91,14 @@ class GeneratorResult:
     """A voltage-regulating generator holding a PV bus: its solved reactive power (load sign convention).
 
     ``held`` is False when the bus's generators reached a reactive limit (the bus is then PQ at the
-    limit and its voltage is not ``v_set_pu``) or the solver could not hold voltages.
+    limit and the regulated bus's voltage is not ``v_set_pu``) or the solver could not hold voltages.
     """
 
     id: MRID
     name: str | None
     cim_class: str
     bus: MRID
+    regulated_bus: MRID  # the bus whose voltage it holds: ``bus`` itself, or another for a remote control
     p_mw: float
     q_mvar: float
     q_min_mvar: float | None  # limits in generator sense, as the file gives them (None: unlimited)
@@ -168,6 +169,7 @@ def _generators(
                 name=obj.name if obj else None,
                 cim_class=rec.cim_class,
                 bus=bus_id[rec.bus],
+                regulated_bus=bus_id[int(case.pv_regulated_bus[g.pv])],
                 p_mw=rec.p_mw,
                 q_mvar=q_of.get(g.mrid, rec.q_mvar),
                 q_min_mvar=_finite(g.q_min_mvar),

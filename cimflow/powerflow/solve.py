@@ -126,6 +126,7 @@ def split_islands(case: PerUnitCase) -> tuple[CaseIsland, ...]:
             slack_bus=local[case.slack_bus[slacks]],
             slack_v_pu=case.slack_v_pu[slacks],
             pv_bus=local[case.pv_bus[pvs]],
+            pv_regulated_bus=local[case.pv_regulated_bus[pvs]],
             pv_v_pu=case.pv_v_pu[pvs],
             pv_q_pu=case.pv_q_pu[pvs],
             pv_q_min_pu=case.pv_q_min_pu[pvs],

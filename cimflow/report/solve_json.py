@@ -94,6 +94,7 @@ def _generator_record(gen: GeneratorResult) -> dict[str, Any]:
         "name": gen.name,
         "cim_class": gen.cim_class,
         "bus": gen.bus,
+        "regulated_bus": gen.regulated_bus,
         "p_mw": num(gen.p_mw),
         "q_mvar": num(gen.q_mvar),
         "q_min_mvar": num(gen.q_min_mvar) if gen.q_min_mvar is not None else None,

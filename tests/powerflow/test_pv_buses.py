@@ -41,11 +41,14 @@ def _two_bus(v_set_pu: float = 1.0, q_min_pu: float = -math.inf, q_max_pu: float
 
 
 def _as_pq(case: PerUnitCase, q_inject_pu: float) -> PerUnitCase:
-    """The same grid with the generator a PQ injection of ``q_inject_pu`` (generator sense)."""
+    """The same grid with the generator a PQ injection of ``q_inject_pu`` (generator sense) more than the case's."""
+    s_power = case.s_const_power_pu.copy()
+    s_power[case.pv_bus] -= 1j * q_inject_pu
     return dataclasses.replace(
         case,
-        s_const_power_pu=case.s_const_power_pu - np.array([0, 1j * q_inject_pu]),
+        s_const_power_pu=s_power,
         pv_bus=np.zeros(0, dtype=np.int64),
+        pv_regulated_bus=np.zeros(0, dtype=np.int64),
         pv_v_pu=np.zeros(0),
         pv_q_pu=np.zeros(0),
         pv_q_min_pu=np.zeros(0),
@@ -113,12 +116,65 @@ def test_a_limit_that_does_not_bind_changes_nothing() -> None:
 
 
 def test_pv_arrays_are_checked() -> None:
-    with pytest.raises(ConfigError, match="both a slack and a PV bus"):
+    with pytest.raises(ConfigError, match="both a slack and in pv_bus"):
         dataclasses.replace(_two_bus(), pv_bus=np.array([0]))
     with pytest.raises(ConfigError, match="pv_q_min_pu"):
         _two_bus(q_min_pu=1.0, q_max_pu=0.0)
     with pytest.raises(ConfigError, match="must be finite"):
         dataclasses.replace(_two_bus(), pv_q_max_pu=np.array([math.nan]))
+
+
+def _chain(q_max_pu: float = math.inf) -> PerUnitCase:
+    """Slack 0 - generator bus 1 - load bus 2; the generator at 1 holds the voltage of bus 2 (remote)."""
+    z = complex(0.02, X_PU)
+    return PerUnitCase(
+        s_base_mva=100.0,
+        v_base_kv=np.full(3, 110.0),
+        branch_from=np.array([0, 1]),
+        branch_to=np.array([1, 2]),
+        y_series_pu=np.array([1 / z, 1 / z]),
+        y_shunt_from_pu=np.zeros(2),
+        y_shunt_to_pu=np.zeros(2),
+        tap_ratio=np.ones(2),
+        bus_shunt_pu=np.zeros(3),
+        s_const_power_pu=np.array([0, -0.3 - 0.05j, 0.4 + 0.2j]),
+        s_const_current_pu=np.zeros(3),
+        s_const_impedance_pu=np.zeros(3),
+        slack_bus=np.array([0]),
+        slack_v_pu=np.array([1.0 + 0j]),
+        pv_bus=np.array([1]),
+        pv_regulated_bus=np.array([2]),
+        pv_v_pu=np.array([1.0]),
+        pv_q_pu=np.array([-0.05]),  # the file's Q of the generator (load sign), replaced by the solved one
+        pv_q_min_pu=np.array([-math.inf]),
+        pv_q_max_pu=np.array([q_max_pu]),
+    )
+
+
+def test_a_remote_control_holds_the_regulated_bus() -> None:
+    result = solve_case(_chain(), tolerance=1e-12)
+    assert result.converged
+    assert result.v_pu[2] == pytest.approx(1.0, abs=1e-12)
+    assert result.v_pu[1] > 1.0  # the generator lifts its own bus to hold the far end
+    assert result.pv_held.tolist() == [True]
+    q_inject = -float(result.q_pv_pu[0])
+    # the same grid with the generator a PQ injection of the solved Q has the same voltages
+    pq = solve_case(_as_pq(_chain(), q_inject - 0.05), solver="nr", tolerance=1e-12)
+    np.testing.assert_allclose(result.v_phasor_pu, pq.v_phasor_pu, atol=1e-10)
+    assert result.max_mismatch_pu < 1e-10
+
+
+def test_a_remote_control_at_its_limit_lets_the_regulated_bus_go() -> None:
+    free = -float(solve_case(_chain(), tolerance=1e-12).q_pv_pu[0])
+    capped = solve_case(_chain(q_max_pu=0.8 * free), tolerance=1e-12)
+    assert capped.pv_held.tolist() == [False]
+    assert capped.q_pv_pu[0] == pytest.approx(-0.8 * free, abs=1e-10)
+    assert capped.v_pu[2] < 1.0
+
+
+def test_a_regulated_bus_is_checked() -> None:
+    with pytest.raises(ConfigError, match="both a slack and in pv_regulated_bus"):
+        dataclasses.replace(_chain(), pv_regulated_bus=np.array([0]))
 
 
 pp = pytest.importorskip("pandapower")

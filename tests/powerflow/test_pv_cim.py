@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 import cimflow
 from cimflow.model.state import SvPowerFlow
 from cimflow.report.cim_annotated import render_annotated_cim
+from cimflow.report.solve_json import solve_document
 from cimflow.solve import SolveOptions
+from tests.conftest import ROOT
 
 _TOPO = Path(__file__).resolve().parents[1] / "data" / "cim" / "topology"
 _SSH_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
@@ -19,6 +23,7 @@ _SSH_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
     <md:Model.profile>http://entsoe.eu/CIM/SteadyStateHypothesis/1/1</md:Model.profile>
   </md:FullModel>
 """
+SCHEMA = json.loads((ROOT / "schemas" / "solve-report.schema.json").read_text())
 _MODE = "http://iec.ch/TC57/2013/CIM-schema-cim16#RegulatingControlModeKind.voltage"
 
 
@@ -115,16 +120,46 @@ def test_the_sv_profile_carries_the_solved_reactive_power(tmp_path: Path) -> Non
     assert flows["gen_t1"].p_mw == pytest.approx(-0.02, rel=1e-9)
 
 
-def test_a_remote_control_stays_pq_and_is_reported(tmp_path: Path) -> None:
-    # the machine at n1 regulates the voltage at n2 (the load's terminal there)
-    result = cimflow.solve(_grid(tmp_path, _machine("remote", "_n1", regulated_terminal="_load2_t1")))
+def test_a_remote_control_holds_the_regulated_bus(tmp_path: Path) -> None:
+    # the machine at n1 regulates the voltage at n2 (through the load's terminal there)
+    machine = _machine("remote", "_n1", regulated_terminal="_load2_t1")
+    machine = (machine[0].replace("maxQ>0.06", "maxQ>0.5"), machine[1], machine[2])
+    result = cimflow.solve(_grid(tmp_path, machine))
+    solution = result.solution
+    assert solution is not None
+    assert solution.converged
+    n1 = next(b for b in solution.buses if b.name == "n1")
+    n2 = next(b for b in solution.buses if b.name == "n2")
+    assert n2.v_kv == pytest.approx(0.41, abs=1e-9)
+    assert abs(n1.v_kv - 0.41) > 1e-4
+    (gen,) = solution.generators
+    assert (gen.bus, gen.regulated_bus, gen.held) == (n1.id, n2.id, True)
+    assert not [f for f in result.findings if f.location.attribute == "regulating_control"]
+    # the report lists it, and the report still follows its schema
+    document = solve_document(result, inputs=["g_EQ.xml", "g_TP.xml", "g_SSH.xml"])
+    jsonschema.validate(document, SCHEMA)
+    (record,) = document["generators"]
+    assert (record["id"], record["bus"], record["regulated_bus"], record["held"]) == ("remote", n1.id, n2.id, True)
+    # short of reactive power it cannot hold n2
+    capped = cimflow.solve(_grid(tmp_path / "capped", _machine("remote", "_n1", regulated_terminal="_load2_t1")))
+    assert capped.solution is not None
+    (gen,) = capped.solution.generators
+    assert gen.held is False
+    assert gen.q_mvar == pytest.approx(-0.06, abs=1e-9)
+    assert next(b for b in capped.solution.buses if b.name == "n2").v_kv < 0.41
+
+
+def test_a_control_of_a_bus_held_already_stays_pq_and_is_reported(tmp_path: Path) -> None:
+    # a machine at n2 holds n2; a second one at n1 regulating n2 as well cannot
+    local, remote = _machine("local", "_n2"), _machine("remote", "_n1", regulated_terminal="_load2_t1")
+    result = cimflow.solve(_grid(tmp_path, local, remote))
     assert result.solution is not None
     assert result.solution.converged
-    assert result.solution.generators == ()
+    assert [g.id for g in result.solution.generators] == ["local"]
     notes = [f for f in result.findings if f.code == "CF051" and f.location.attribute == "regulating_control"]
     assert [f.location.mrid for f in notes] == ["remote"]
-    assert "remote voltage control" in notes[0].message
-    assert result.solution.generation_mvar == pytest.approx(0.001)
+    assert "held by local already" in notes[0].message
+    assert result.solution.generation_mvar == pytest.approx(0.001 - result.solution.generators[0].q_mvar)
 
 
 def test_two_generators_on_one_bus_share_it_by_their_range(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ Both tools read the same files (SV left out). What is made equal, and why:
 * MicroGrid NL's load with a LoadResponseCharacteristic (20 % constant current) is constant power in
   PowSyBl's import: its reference is dropped from the EQ for both.
 
+A machine with ``minQ = maxQ`` has no reactive range: neither tool lets it hold a voltage (PQ at its q).
+Remote control is checked by moving three SmallGrid machines' RegulatingControl to a neighbouring bus.
+
 Known differences that remain (the ``stripped`` variants remove them and agree to round-off): PowSyBl
 places a transformer's magnetising admittance behind the ratio of a tap changer on the same end,
 cimflow at the end's bus (MicroGrid NL, ~2e-5 pu); and the charging of the lines to the boundary
@@ -27,6 +30,7 @@ import numpy as np
 import pytest
 
 from cimflow.ids import normalise_mrid
+from cimflow.topology.model import BranchKind
 from tests.powerflow.cim_helpers import Solved, solve_files
 
 pp = pytest.importorskip("pypowsybl")
@@ -54,6 +58,18 @@ def _scaled_set_points(factor: float) -> Callable[[bytes], bytes]:
         )
 
     return edit
+
+
+_DAN_RIVER = b"0452ea80-c766-11e1-8775-005056c00008"  # a SmallGrid machine (limits -15 .. 45 Mvar, q 0)
+
+
+def _no_reactive_range(data: bytes) -> bytes:
+    """Dan River: minQ = maxQ = 0 and q = -10 Mvar; both tools then leave it PQ at its q."""
+    for attribute in (b"maxQ", b"minQ"):
+        data = re.sub(rb'(<cim:SynchronousMachine rdf:ID="_' + _DAN_RIVER + rb'">.*?<cim:SynchronousMachine.'
+                      + attribute + rb">)[^<]*<", rb"\g<1>0<", data, flags=re.S)  # fmt: skip
+    return re.sub(rb'(<cim:SynchronousMachine rdf:about="#_' + _DAN_RIVER + rb'">.*?<cim:RotatingMachine.q>)[^<]*<',
+                  rb"\g<1>-10<", data, flags=re.S)  # fmt: skip
 
 
 def _bundle(shared: Path, spec: tuple[str, ...], edits: tuple[Callable[[bytes], bytes], ...], tmp: Path) -> Path:
@@ -141,6 +157,7 @@ CASES = {
     "smallgrid-stripped": (SMALLGRID, (_stripped,), 1e-9, 1e-7, 1e-6),
     "smallgrid-set-points-up-6pct": (SMALLGRID, (_scaled_set_points(1.06),), 1e-6, 1e-3, 1e-2),
     "smallgrid-set-points-down-5pct": (SMALLGRID, (_scaled_set_points(0.95),), 1e-6, 1e-3, 1e-2),
+    "smallgrid-no-reactive-range": (SMALLGRID, (_no_reactive_range,), 1e-6, 1e-3, 1e-2),
     "microgrid-nl": (MICROGRID_NL, (_no_lrc,), 5e-5, 5e-3, 1.0),
     "microgrid-nl-stripped": (MICROGRID_NL, (_no_lrc, _stripped), 1e-9, 1e-7, 1e-6),
 }
@@ -166,3 +183,64 @@ def test_pv_buses_agree_with_openloadflow(shared_data: Path, tmp_path: Path, nam
     assert {k for k, h in enumerate(held) if not h} == at_limit
     if "set-points" in name:
         assert at_limit  # the shifted set points push at least one machine to a limit
+    if name == "smallgrid-no-reactive-range":
+        dan_river = _DAN_RIVER.decode()
+        assert dan_river not in {g.mrid for g in solved.build.index.injections.pv_generators}
+        (olf_id,) = [i for i in net.get_generators().index if normalise_mrid(i) == dan_river]
+        assert net.get_generators().q[olf_id] == pytest.approx(-10.0)
+
+
+def _remote_controls(shared: Path, tmp: Path, n: int) -> Callable[[bytes], bytes]:
+    """An edit moving the RegulatingControl of ``n`` SmallGrid machines to a line end at a neighbouring
+    bus (same voltage level, neither a slack nor a machine's bus): remote voltage control."""
+    solved = solve_files([_bundle(shared, SMALLGRID, (), tmp)])
+    case = solved.build.case
+    taken = set(case.pv_bus.tolist()) | set(case.slack_bus.tolist())
+    moves: list[tuple[str, str]] = []
+    for gen in solved.build.index.injections.pv_generators:
+        bus = int(case.pv_bus[gen.pv])
+        for br in solved.topology.branches:
+            if br.kind is BranchKind.LINE and bus in (br.from_bus, br.to_bus):
+                other, terminal = (br.to_bus, br.to_terminal) if br.from_bus == bus else (br.from_bus, br.from_terminal)
+                if other not in taken and terminal is not None:
+                    rc = solved.network.get(gen.mrid).regulating_control  # type: ignore[union-attr]
+                    moves.append((rc, terminal))
+                    taken.add(other)
+                    break
+        if len(moves) == n:
+            break
+    assert len(moves) == n
+
+    def edit(data: bytes) -> bytes:
+        for rc, terminal in moves:
+            pattern = (
+                rb'(<cim:RegulatingControl rdf:ID="_'
+                + rc.encode()
+                + rb'">.*?<cim:RegulatingControl.Terminal rdf:resource="#)[^"]*"'
+            )
+            data = re.sub(pattern, rb"\g<1>_" + terminal.encode() + b'"', data, flags=re.S)
+        return data
+
+    return edit
+
+
+@pytest.mark.parametrize("stripped", [False, True])
+def test_remote_voltage_control_agrees_with_openloadflow(shared_data: Path, tmp_path: Path, stripped: bool) -> None:
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "edited").mkdir()
+    remote = _remote_controls(shared_data, tmp_path / "plain", 3)
+    archive = _bundle(shared_data, SMALLGRID, (remote, _stripped) if stripped else (remote,), tmp_path / "edited")
+    solved = solve_files([archive], tolerance=1e-11)
+    assert solved.result.converged
+    case = solved.build.case
+    assert int((case.pv_bus != case.pv_regulated_bus).sum()) == 3
+    net = _openloadflow(archive, solved)
+    gens = net.get_generators(all_attributes=True)
+    assert int((gens.regulated_element_id != gens.index).sum()) == 3  # PowSyBl reads the same three
+    dv, da, n = _differences(solved, net)
+    assert n == 115
+    assert dv <= (1e-9 if stripped else 1e-6)
+    assert da <= (1e-7 if stripped else 1e-3)
+    ours, theirs, at_limit = _pv_q_by_bus(solved, net)
+    assert ours == pytest.approx(theirs, abs=1e-6 if stripped else 1e-2)
+    assert {k for k, h in enumerate(solved.result.pv_held.tolist()) if not h} == at_limit
