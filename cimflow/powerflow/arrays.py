@@ -247,6 +247,29 @@ class PerUnitCase:
             raise ConfigError(f"with_extra_power: delta_s_pu has shape {delta.shape}, expected ({self.n_bus},)")
         return dataclasses.replace(self, s_const_power_pu=self.s_const_power_pu + delta)
 
+    def with_pv_as_pq(self, q_pv_pu: FloatArray) -> PerUnitCase:
+        """Return the case without PV buses, their generators drawing ``q_pv_pu`` (load sign) instead.
+
+        With a result's ``q_pv_pu`` this is the same grid at the same operating point, for studies
+        that keep the generators' reactive power while they add power elsewhere (hosting capacity).
+        """
+        q = np.asarray(q_pv_pu, dtype=np.float64)
+        if q.shape != (self.n_pv,):
+            raise ConfigError(f"with_pv_as_pq: q_pv_pu has shape {q.shape}, expected ({self.n_pv},)")
+        s_power = np.array(self.s_const_power_pu)
+        s_power[self.pv_bus] += 1j * (q - self.pv_q_pu)
+        empty = np.zeros(0)
+        return dataclasses.replace(
+            self,
+            s_const_power_pu=s_power,
+            pv_bus=np.zeros(0, dtype=np.int64),
+            pv_regulated_bus=np.zeros(0, dtype=np.int64),
+            pv_v_pu=empty,
+            pv_q_pu=empty,
+            pv_q_min_pu=empty,
+            pv_q_max_pu=empty,
+        )
+
     def with_slack_voltage(self, slack_v_pu: ComplexArray) -> PerUnitCase:
         """Return a case with new slack voltage set points, sharing every other array."""
         return dataclasses.replace(self, slack_v_pu=np.asarray(slack_v_pu, dtype=np.complex128))

@@ -177,6 +177,18 @@ def test_a_regulated_bus_is_checked() -> None:
         dataclasses.replace(_chain(), pv_regulated_bus=np.array([0]))
 
 
+def test_the_pv_grid_as_pq_at_its_solved_q_is_the_same_operating_point() -> None:
+    for case in (_two_bus(1.05), _chain()):
+        pv = solve_case(case, tolerance=1e-12)
+        pq_case = case.with_pv_as_pq(pv.q_pv_pu)
+        assert pq_case.n_pv == 0
+        pq = solve_case(pq_case, tolerance=1e-12)
+        assert pq.solver == "fbs"  # without PV buses the radial grid goes back to the sweep
+        np.testing.assert_allclose(pq.v_phasor_pu, pv.v_phasor_pu, atol=1e-10)
+    with pytest.raises(ConfigError, match="with_pv_as_pq"):
+        _two_bus().with_pv_as_pq(np.zeros(2))
+
+
 pp = pytest.importorskip("pandapower")
 
 F_HZ = 50.0

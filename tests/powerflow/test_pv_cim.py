@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 
 import cimflow
+from cimflow.apps.hosting import hosting_capacity, prepare_hosting
+from cimflow.apps.hosting_criteria import HostingConfig
 from cimflow.model.state import SvPowerFlow
+from cimflow.powerflow import solve_case
 from cimflow.report.cim_annotated import render_annotated_cim
 from cimflow.report.solve_json import solve_document
 from cimflow.solve import SolveOptions
@@ -186,3 +190,27 @@ def test_fbs_asked_for_a_grid_with_pv_buses_is_solved_by_newton(tmp_path: Path) 
     radial = cimflow.solve(_grid(tmp_path / "pq"), options=SolveOptions(solver="fbs"))
     assert radial.solution is not None
     assert radial.solution.solver == "fbs"
+
+
+def test_hosting_capacity_starts_from_the_held_voltages(tmp_path: Path) -> None:
+    machine = _machine("gen", "_n2")
+    machine = (machine[0].replace("minQ>-0.03", "minQ>-0.5"), machine[1], machine[2])
+    result = cimflow.solve(_grid(tmp_path, machine))
+    network, topology = result.validation.network, result.validation.topology
+    assert network is not None
+    assert topology is not None
+    assert result.build is not None
+    assert result.result is not None
+    study = prepare_hosting(network, topology, result.build, HostingConfig(kind="pv"))
+    (island,) = [i for i in study.islands if i.problem is not None]
+    assert island.problem is not None
+    assert island.problem.case.n_pv == 0  # the generator keeps its solved Q in the scenarios
+    # the scenarios' grid at no added power is the study's base (its load level) with the generator
+    # holding n2 at its set point
+    held = solve_case(study.base_case, tolerance=1e-12)
+    n2 = next(b.index for b in topology.buses if b.name == "n2")
+    assert held.v_kv[n2] == pytest.approx(0.41, abs=1e-9)
+    frozen = solve_case(island.problem.case, tolerance=1e-12)
+    np.testing.assert_allclose(frozen.v_phasor_pu, held.v_phasor_pu[island.bus_index], atol=1e-9)
+    capacity = hosting_capacity(study)
+    assert all(c.result.capacity_kw is not None for c in capacity.buses if c.result.binding.value != "not-energised")
