@@ -16,6 +16,7 @@ from cimflow.model.state import SvPowerFlow
 from cimflow.powerflow import solve_case
 from cimflow.report.cim_annotated import render_annotated_cim
 from cimflow.report.solve_json import solve_document
+from cimflow.report.solve_markdown import render_solve_markdown
 from cimflow.solve import SolveOptions
 from tests.conftest import ROOT
 
@@ -144,6 +145,9 @@ def test_a_remote_control_holds_the_regulated_bus(tmp_path: Path) -> None:
     jsonschema.validate(document, SCHEMA)
     (record,) = document["generators"]
     assert (record["id"], record["bus"], record["regulated_bus"], record["held"]) == ("remote", n1.id, n2.id, True)
+    markdown = render_solve_markdown(document)
+    assert "## Voltage-regulating generators" in markdown
+    assert "| `remote` remote | `n1` | `n2` | 1.025 |" in markdown
     # short of reactive power it cannot hold n2
     capped = cimflow.solve(_grid(tmp_path / "capped", _machine("remote", "_n1", regulated_terminal="_load2_t1")))
     assert capped.solution is not None
