@@ -27,6 +27,7 @@ from cimflow.config import Settings
 from cimflow.errors import ConfigError
 from cimflow.findings import Finding, Location, Severity, Stage, make_finding, sort_findings
 from cimflow.gcpause import gc_paused
+from cimflow.model.network import Network
 from cimflow.powerflow import PowerFlowResult, Solver, solve_case
 from cimflow.powerflow.case import CaseBuild, build_case
 from cimflow.powerflow.solution import Solution, make_solution
@@ -158,6 +159,8 @@ def _solve(
     clock = time.perf_counter()
     result = solve_case(build.case, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter)
     timings["solve"] = time.perf_counter() - clock
+    if opts.solver is Solver.FBS and result.solver != Solver.FBS.value:
+        findings.extend(chosen.apply(_fbs_overridden(network, build)))
     control: ControlRun | None = None
     mode = opts.control if opts.control is not None else ControlMode(st.control)
     if mode is not ControlMode.NONE:
@@ -182,3 +185,14 @@ def _solve(
         validation, build, result, solution, tuple(sort_findings(findings)), opts, MappingProxyType(timings),
         control=control,
     )  # fmt: skip
+
+
+def _fbs_overridden(network: Network, build: CaseBuild) -> list[Finding]:
+    """CF051 at the first generator holding a bus voltage: ``--solver fbs`` was solved by Newton-Raphson."""
+    generators = build.index.injections.pv_generators
+    obj = network.get(generators[0].mrid) if generators else None
+    if obj is None:
+        return []
+    reason = f"--solver fbs cannot hold the voltage of the {build.case.n_pv} PV bus(es) of regulating generators"
+    return [make_finding(icodes.VALUE_ASSUMED, obj.location("solver"),
+                         ctx={"value": "Newton-Raphson", "reason": reason})]  # fmt: skip

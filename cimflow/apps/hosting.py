@@ -14,6 +14,10 @@ brackets placed by linear estimates of the margins, closed by bisection), so a b
 ``O(log2(max_kw / tolerance_kw))`` scenarios and typically 8; ``workers > 1`` spreads an island's
 buses over processes.
 
+Generators that hold a voltage (PV buses) do so in the base case; in the scenarios they keep the
+reactive power they have there (their control is not re-solved per trial), so the capacity is
+what the grid takes before they react.
+
 Limits judged are those of :mod:`cimflow.apps.hosting_criteria`. A bus in an island without a
 source has no capacity (binding ``not-energised``); a bus whose base case already breaks a
 criterion has capacity 0 with that criterion; one at the source bus, or where everything holds up

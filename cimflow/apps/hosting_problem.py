@@ -205,8 +205,10 @@ def build_islands(
             )
             if result.converged:
                 arrays = _criteria_arrays(build, island, cfg, result.v_phasor_pu, active)
+                # generators holding a voltage in the base case keep its reactive power in the scenarios
+                case = island.case.with_pv_as_pq(result.q_pv_pu) if island.case.n_pv else island.case
                 problem = IslandProblem(
-                    island.case,
+                    case,
                     arrays,
                     np.array(result.v_phasor_pu),
                     unit,

@@ -261,7 +261,8 @@ class _Runner:
         if self.fbs is None and solver is not Solver.NR:
             islands = find_islands(case)
             self.islands = islands
-            if solver is Solver.FBS or islands.radial:
+            # the sweep cannot hold the voltage of a PV bus: solve_case takes Newton-Raphson for those
+            if (solver is Solver.FBS or islands.radial) and not islands.energised[case.pv_bus].any():
                 self.fbs = FbsSolver(case, islands=islands)
 
     def __call__(self, case: PerUnitCase) -> PowerFlowResult:

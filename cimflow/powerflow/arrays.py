@@ -18,14 +18,20 @@ benchmarks build it directly. Conventions (MATPOWER branch model, load sign conv
   (or be put in ``bus_shunt_pu``). A positive shift makes the to-side voltage lag.
 * Loads are ZIP in load sign convention (consumption positive, generation negative), each part
   given as the complex power it draws at ``|V| = 1`` pu: ``S(V) = S_P + S_I·|V| + S_Z·|V|²``.
-* Slacks hold a fixed voltage phasor ``slack_v_pu``; every other energised bus is a PQ bus.
+* Slacks hold a fixed voltage phasor ``slack_v_pu``; every other energised bus is a PQ bus, except
+  the PV buses ``pv_bus``: voltage-regulating generators there hold ``|V| = pv_v_pu`` at
+  ``pv_regulated_bus`` (the PV bus itself, or another bus for a remote control) while their total
+  reactive injection stays within ``[pv_q_min_pu, pv_q_max_pu]`` (generator sense, ±inf when
+  unlimited). ``s_const_power_pu`` holds the generators' active power and, at PV buses, the reactive
+  power the file gives them (``pv_q_pu``, load sign): a solver that cannot hold voltages (the sweep)
+  solves them as PQ at that value, Newton-Raphson replaces it by the Q that holds the set point.
 * A branch with ``y_series_pu == 0`` does not connect its buses (its shunts still count).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -43,6 +49,7 @@ G = TypeVar("G", bound=np.generic)
 
 _BUS_COMPLEX = ("bus_shunt_pu", "s_const_power_pu", "s_const_current_pu", "s_const_impedance_pu")
 _BRANCH_COMPLEX = ("y_series_pu", "y_shunt_from_pu", "y_shunt_to_pu", "tap_ratio")
+_PV_FLOAT = ("pv_v_pu", "pv_q_pu", "pv_q_min_pu", "pv_q_max_pu")
 # the fields that define the admittance matrix and the slack set (everything but loads and set points)
 _NETWORK_FIELDS = (
     "v_base_kv",
@@ -95,6 +102,15 @@ class PerUnitCase:
         s_const_impedance_pu: ``(n_bus,)`` constant-impedance part, its power at ``|V| = 1``.
         slack_bus: ``(n_slack,)`` distinct bus indices held at a fixed voltage (may be empty).
         slack_v_pu: ``(n_slack,)`` complex voltage set point of each slack.
+        pv_bus: ``(n_pv,)`` distinct buses of voltage-regulating generators (not slacks).
+        pv_v_pu: ``(n_pv,)`` voltage magnitude set point of each PV bus's control.
+        pv_q_pu: ``(n_pv,)`` reactive power of the PV bus's generators inside ``s_const_power_pu``
+            (load sign convention: the value a solver without voltage control keeps).
+        pv_q_min_pu: ``(n_pv,)`` lower limit of the generators' total reactive injection (generator
+            sense; ``-inf`` when unlimited).
+        pv_q_max_pu: ``(n_pv,)`` upper limit (generator sense; ``+inf`` when unlimited).
+        pv_regulated_bus: ``(n_pv,)`` distinct buses whose voltage each PV bus's generators hold (not
+            slacks); empty means ``pv_bus`` (local control everywhere).
 
     Raises:
         ConfigError: On construction, when a shape, index or value is inconsistent or not finite.
@@ -114,14 +130,24 @@ class PerUnitCase:
     s_const_impedance_pu: ComplexArray
     slack_bus: IntArray
     slack_v_pu: ComplexArray
+    pv_bus: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pv_v_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_q_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_q_min_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_q_max_pu: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pv_regulated_bus: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         """Coerce every array to its dtype, make it read-only and check shapes, indices and values."""
         fixed: dict[str, NDArray[np.generic]] = {"v_base_kv": _frozen(self.v_base_kv, np.float64, "v_base_kv")}
-        for name in ("branch_from", "branch_to", "slack_bus"):
+        if np.size(self.pv_regulated_bus) == 0:
+            object.__setattr__(self, "pv_regulated_bus", self.pv_bus)  # local control
+        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus", "pv_regulated_bus"):
             fixed[name] = _frozen(getattr(self, name), np.int64, name)
         for name in (*_BRANCH_COMPLEX, *_BUS_COMPLEX, "slack_v_pu"):
             fixed[name] = _frozen(getattr(self, name), np.complex128, name)
+        for name in _PV_FLOAT:
+            fixed[name] = _frozen(getattr(self, name), np.float64, name)
         for name, arr in fixed.items():
             object.__setattr__(self, name, arr)
         s_base = float(self.s_base_mva)
@@ -130,7 +156,8 @@ class PerUnitCase:
         object.__setattr__(self, "s_base_mva", s_base)
         self._check_shapes(fixed)
         for name, arr in fixed.items():
-            if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            limit = name in ("pv_q_min_pu", "pv_q_max_pu")  # an unlimited side is ±inf, never NaN
+            if arr.dtype.kind in "fc" and not (~np.isnan(arr) if limit else np.isfinite(arr)).all():
                 bad = int(np.flatnonzero(~np.isfinite(arr))[0])
                 raise ConfigError(f"PerUnitCase.{name}[{bad}]={arr[bad]}, must be finite")
         self._check_values()
@@ -140,6 +167,7 @@ class PerUnitCase:
             "n_bus": ("v_base_kv", *_BUS_COMPLEX),
             "n_br": ("branch_from", "branch_to", *_BRANCH_COMPLEX),
             "n_slack": ("slack_bus", "slack_v_pu"),
+            "n_pv": ("pv_bus", "pv_regulated_bus", *_PV_FLOAT),
         }
         for group, names in groups.items():
             sizes = {name: fixed[name].shape[0] for name in names}
@@ -151,7 +179,7 @@ class PerUnitCase:
         if (self.v_base_kv <= 0).any():
             bad = int(np.flatnonzero(self.v_base_kv <= 0)[0])
             raise ConfigError(f"PerUnitCase.v_base_kv[{bad}]={self.v_base_kv[bad]}, must be > 0")
-        for name in ("branch_from", "branch_to", "slack_bus"):
+        for name in ("branch_from", "branch_to", "slack_bus", "pv_bus", "pv_regulated_bus"):
             idx = getattr(self, name)
             if idx.size and (idx.min() < 0 or idx.max() >= n_bus):
                 bad = int(np.flatnonzero((idx < 0) | (idx >= n_bus))[0])
@@ -165,11 +193,36 @@ class PerUnitCase:
             raise ConfigError(f"PerUnitCase.tap_ratio[{int(np.flatnonzero(self.tap_ratio == 0)[0])}]=0, must be != 0")
         if np.unique(self.slack_bus).size != self.slack_bus.size:
             raise ConfigError(f"PerUnitCase.slack_bus={self.slack_bus.tolist()[:10]} repeats a bus")
+        if self.pv_bus.size:
+            self._check_pv()
+
+    def _check_pv(self) -> None:
+        if np.unique(self.pv_bus).size != self.pv_bus.size:
+            raise ConfigError(f"PerUnitCase.pv_bus={self.pv_bus.tolist()[:10]} repeats a bus")
+        if np.unique(self.pv_regulated_bus).size != self.pv_regulated_bus.size:
+            raise ConfigError(f"PerUnitCase.pv_regulated_bus={self.pv_regulated_bus.tolist()[:10]} repeats a bus")
+        for name in ("pv_bus", "pv_regulated_bus"):
+            both = np.intersect1d(getattr(self, name), self.slack_bus)
+            if both.size:
+                raise ConfigError(f"PerUnitCase: bus {int(both[0])} is both a slack and in {name}")
+        if (self.pv_v_pu <= 0).any():
+            bad = int(np.flatnonzero(self.pv_v_pu <= 0)[0])
+            raise ConfigError(f"PerUnitCase.pv_v_pu[{bad}]={self.pv_v_pu[bad]}, must be > 0")
+        if (self.pv_q_min_pu > self.pv_q_max_pu).any():
+            bad = int(np.flatnonzero(self.pv_q_min_pu > self.pv_q_max_pu)[0])
+            raise ConfigError(
+                f"PerUnitCase: pv_q_min_pu[{bad}]={self.pv_q_min_pu[bad]} > pv_q_max_pu[{bad}]={self.pv_q_max_pu[bad]}"
+            )
 
     @property
     def n_bus(self) -> int:
         """Number of buses."""
         return int(self.v_base_kv.shape[0])
+
+    @property
+    def n_pv(self) -> int:
+        """Number of PV buses."""
+        return int(self.pv_bus.shape[0])
 
     @property
     def n_branch(self) -> int:
@@ -193,6 +246,29 @@ class PerUnitCase:
         if delta.shape != (self.n_bus,):
             raise ConfigError(f"with_extra_power: delta_s_pu has shape {delta.shape}, expected ({self.n_bus},)")
         return dataclasses.replace(self, s_const_power_pu=self.s_const_power_pu + delta)
+
+    def with_pv_as_pq(self, q_pv_pu: FloatArray) -> PerUnitCase:
+        """Return the case without PV buses, their generators drawing ``q_pv_pu`` (load sign) instead.
+
+        With a result's ``q_pv_pu`` this is the same grid at the same operating point, for studies
+        that keep the generators' reactive power while they add power elsewhere (hosting capacity).
+        """
+        q = np.asarray(q_pv_pu, dtype=np.float64)
+        if q.shape != (self.n_pv,):
+            raise ConfigError(f"with_pv_as_pq: q_pv_pu has shape {q.shape}, expected ({self.n_pv},)")
+        s_power = np.array(self.s_const_power_pu)
+        s_power[self.pv_bus] += 1j * (q - self.pv_q_pu)
+        empty = np.zeros(0)
+        return dataclasses.replace(
+            self,
+            s_const_power_pu=s_power,
+            pv_bus=np.zeros(0, dtype=np.int64),
+            pv_regulated_bus=np.zeros(0, dtype=np.int64),
+            pv_v_pu=empty,
+            pv_q_pu=empty,
+            pv_q_min_pu=empty,
+            pv_q_max_pu=empty,
+        )
 
     def with_slack_voltage(self, slack_v_pu: ComplexArray) -> PerUnitCase:
         """Return a case with new slack voltage set points, sharing every other array."""

@@ -273,6 +273,12 @@ def build_case(
         s_const_impedance_pu=np.concatenate([table.s_impedance_pu, pad]),
         slack_bus=np.array(table.slack_bus, dtype=np.int64),
         slack_v_pu=np.array(table.slack_v_pu, dtype=complex),
+        pv_bus=np.array(table.pv_bus, dtype=np.int64),
+        pv_regulated_bus=np.array(table.pv_regulated_bus, dtype=np.int64),
+        pv_v_pu=np.array(table.pv_v_pu, dtype=float),
+        pv_q_pu=np.array(table.pv_q_mvar, dtype=float) / s_base_mva,
+        pv_q_min_pu=np.array(table.pv_q_min_mvar, dtype=float) / s_base_mva,
+        pv_q_max_pu=np.array(table.pv_q_max_mvar, dtype=float) / s_base_mva,
     )
     index = CaseIndex(
         n_topology_buses=n_top,

@@ -7,7 +7,12 @@ of constant power, current or impedance and reported). A load without p/q takes 
 profile gives at its terminal, else 0 (both reported). Sources (ExternalNetworkInjection,
 EnergySource, a regulating SynchronousMachine where the island has no other) are slacks at their
 voltage set point: the enabled RegulatingControl's targetValue, the EnergySource's voltageMagnitude,
-else the nominal voltage (reported).
+else the nominal voltage (reported). Of an island's sources, the first (its root, see
+:mod:`cimflow.topology.islands`), the sources on its bus, EnergySources and sources that do not
+regulate voltage stay slacks; a further source that regulates voltage is a generator like the
+others. A generator whose voltage control is enabled (:mod:`cimflow.powerflow.regulation`) makes
+its bus a PV bus holding the voltage of the regulated bus (its own, or another for a remote control);
+a control of a bus a slack or another generator holds already leaves it PQ (reported).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from cimflow.model.injections import (
 )
 from cimflow.model.network import Network
 from cimflow.model.state import SvPowerFlow
+from cimflow.powerflow.regulation import PvGenerator, VoltageControl, q_limits_mvar, voltage_control
 from cimflow.topology.model import Topology
 
 
@@ -77,6 +83,15 @@ class InjectionTable:
     internal_z_pu: list[complex] = field(default_factory=list)
     internal_bus_vb: list[float] = field(default_factory=list)
     internal_mrid: list[MRID] = field(default_factory=list)
+    # PV buses: the bus, its set point, its generators' reactive power as the file gives it (load sign)
+    # and the sum of their limits (generator sense), and the generators holding it
+    pv_bus: list[int] = field(default_factory=list)
+    pv_regulated_bus: list[int] = field(default_factory=list)
+    pv_v_pu: list[float] = field(default_factory=list)
+    pv_q_mvar: list[float] = field(default_factory=list)
+    pv_q_min_mvar: list[float] = field(default_factory=list)
+    pv_q_max_mvar: list[float] = field(default_factory=list)
+    pv_generators: list[PvGenerator] = field(default_factory=list)
 
 
 def _note(findings: list[Finding], obj: CimObject, attribute: str, value: str, reason: str) -> None:
@@ -170,7 +185,8 @@ def collect_injections(
         bus_shunt_pu=np.zeros(0, dtype=complex),
     )
     records = table.records
-    sources = {s.mrid for isl in topology.islands for s in isl.sources}
+    sources, slack_buses = _slack_sources(network, topology, vb)
+    pv_index: tuple[dict[int, int], dict[int, int]] = ({}, {})  # PV entry by bus and by regulated bus
     sv_flows: dict[MRID, tuple[float | None, float | None]] | None = None
     get = network.by_mrid.get
     slack_of_bus: dict[int, int] = {}
@@ -239,6 +255,9 @@ def collect_injections(
             p, q = p or 0.0, q or 0.0
             s_power[bus] += complex(p, q) / s_base
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
+            control = voltage_control(network, topology, eq, bus, vb)
+            if control is not None:
+                _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings)
         elif isinstance(eq, LinearShuntCompensator):
             sections = eq.sections if eq.sections is not None else eq.normal_sections
             if sections is None:
@@ -256,3 +275,90 @@ def collect_injections(
     table.s_impedance_pu = np.array(s_impedance, dtype=complex)
     table.bus_shunt_pu = np.array(bus_shunt, dtype=complex)
     return table
+
+
+def _slack_sources(network: Network, topology: Topology, vb: list[float]) -> tuple[set[MRID], set[int]]:
+    """The sources that stay slacks (see the module docstring) and the buses they hold."""
+    get = network.by_mrid.get
+    kept: set[MRID] = set()
+    buses: set[int] = set()
+    demoted = []
+    for isl in topology.islands:
+        for k, src in enumerate(isl.sources):
+            eq = get(src.mrid)
+            if (
+                k == 0
+                or eq is None
+                or isinstance(eq, EnergySource)
+                or voltage_control(network, topology, eq, src.bus, vb) is None
+            ):
+                kept.add(src.mrid)
+                # an EnergySource behind an impedance holds its internal bus, not the bus it connects to
+                if not (isinstance(eq, EnergySource) and (eq.r_ohm or eq.x_ohm)):
+                    buses.add(src.bus)
+            else:
+                demoted.append(src)
+    kept.update(src.mrid for src in demoted if src.bus in buses)  # on a slack's bus: shares its power
+    return kept, buses
+
+
+def _add_pv(
+    table: InjectionTable,
+    index: tuple[dict[int, int], dict[int, int]],
+    eq: CimObject,
+    bus: int,
+    control: VoltageControl,
+    q_mvar: float,
+    context: tuple[Topology, set[int]],
+    findings: list[Finding],
+) -> None:
+    """Make ``bus`` a PV bus held by ``eq`` (or report why the generator stays PQ).
+
+    ``index`` maps a bus to its PV entry, and a regulated bus to the entry that holds it; ``context``
+    is the topology and the buses held by slacks.
+    """
+    by_bus, by_regulated = index
+    topology, slack_buses = context
+    regulated = control.regulated_bus
+    k = by_bus.get(bus)
+    holder = by_regulated.get(regulated)
+    reason = None
+    if bus in slack_buses or regulated in slack_buses:
+        reason = "the bus it regulates is held by a slack" if bus not in slack_buses else "its bus is held by a slack"
+    elif topology.island_of_bus[regulated] != topology.island_of_bus[bus]:
+        reason = "the RegulatingControl's Terminal is in another island"
+    elif k is None and holder is not None:
+        reason = f"the voltage it regulates is held by {_first(table, holder)} already"
+    elif k is not None and table.pv_regulated_bus[k] != regulated:
+        reason = f"{_first(table, k)} on the same node holds the voltage of another bus"
+    q_min, q_max = q_limits_mvar(eq)
+    if reason is None and abs(q_max - q_min) < 1e-9:
+        # as PowSyBl: no reactive range, no voltage control (files give minQ = maxQ = 0 beside a curve)
+        reason = f"minQ = maxQ = {q_min:g} Mvar leaves no reactive range (a ReactiveCapabilityCurve is not read)"
+    if reason is not None:
+        _note(findings, eq, "regulating_control", f"{q_mvar:g} Mvar", f"{reason}: PQ at the file's q")
+        return
+    if q_min > q_max:
+        _note(findings, eq, "min_q_mvar", "unlimited", f"minQ {q_min:g} Mvar > maxQ {q_max:g} Mvar")
+        q_min, q_max = -float("inf"), float("inf")
+    if k is None:
+        k = by_bus[bus] = by_regulated[regulated] = len(table.pv_bus)
+        table.pv_bus.append(bus)
+        table.pv_regulated_bus.append(regulated)
+        table.pv_v_pu.append(control.v_pu)
+        table.pv_q_mvar.append(0.0)
+        table.pv_q_min_mvar.append(0.0)
+        table.pv_q_max_mvar.append(0.0)
+    elif abs(control.v_pu - table.pv_v_pu[k]) > 1e-6:
+        held_by = _first(table, k)
+        _note(findings, eq, "regulating_control", f"{table.pv_v_pu[k]:.6g} pu",
+              f"the voltage is held by {held_by}, a generator on the same node with another set point")  # fmt: skip
+    table.pv_q_mvar[k] += q_mvar
+    table.pv_q_min_mvar[k] += q_min
+    table.pv_q_max_mvar[k] += q_max
+    table.pv_generators.append(PvGenerator(eq.mrid, k, q_min, q_max))
+
+
+def _first(table: InjectionTable, k: int) -> MRID:
+    """The first generator of PV entry ``k``."""
+    return next(g.mrid for g in table.pv_generators if g.pv == k)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cimflow.powerflow.arrays import BoolArray, ComplexArray, FloatArray, PerUnitCase, frozen_array
 
@@ -57,6 +58,13 @@ class PowerFlowResult:
         i_from_pu: ``(n_br,)`` complex current into each branch at its from side (from-bus base).
         i_to_pu: ``(n_br,)`` complex current into each branch at its to side (to-bus base).
         s_slack_pu: ``(n_slack,)`` power from each slack bus into its source (load sign convention).
+        q_pv_pu: ``(n_pv,)`` reactive power of each PV bus's generators, load sign convention (negative
+            while they supply reactive power): the value in the case plus what the bus lacks.
+        pv_held: ``(n_pv,)`` True where the solver held the PV bus at its set point; False where
+            the generators reached a reactive limit (PQ at the limit), the solver cannot hold
+            voltages (the sweep: PQ at the file's Q) or the bus is not energised.
+        pv_controlled: True when the solver controlled the PV buses (held them or put them at a
+            limit); False when their generators kept the file's Q (the sweep).
     """
 
     case: PerUnitCase
@@ -71,6 +79,9 @@ class PowerFlowResult:
     i_from_pu: ComplexArray
     i_to_pu: ComplexArray
     s_slack_pu: ComplexArray
+    q_pv_pu: FloatArray
+    pv_held: BoolArray
+    pv_controlled: bool
 
     @classmethod
     def from_voltages(
@@ -80,6 +91,7 @@ class PowerFlowResult:
         *,
         energised: BoolArray,
         status: Convergence,
+        pv_state: NDArray[np.int8] | None = None,
     ) -> PowerFlowResult:
         """Compute branch flows, slack power and the mismatch check from the bus voltages.
 
@@ -88,6 +100,10 @@ class PowerFlowResult:
             v_phasor_pu: ``(n_bus,)`` voltages; entries of de-energised buses are set to 0.
             energised: ``(n_bus,)`` mask of buses in islands with a slack.
             status: How the solver ended (``converged`` is cleared if the voltages are not finite).
+            pv_state: ``(n_pv,)`` how a solver with voltage control left each PV bus: 0 held at its
+                set point, +1 / -1 at its upper / lower reactive limit; ``None`` (the sweep) when
+                the generators kept the file's Q. A held bus's reactive mismatch is the generators'
+                Q, so only its active mismatch is checked; at a limit, the generators' Q must be it.
 
         Returns:
             The result, with every array read-only.
@@ -107,9 +123,26 @@ class PowerFlowResult:
             s_out = _bus_sum(f, s_from, case.n_bus) + _bus_sum(t, s_to, case.n_bus)
             s_out += v_abs**2 * case.bus_shunt_pu.conj() + np.where(energised, load_power(case, v_abs), 0.0)
         s_slack = -s_out[case.slack_bus]
+        live = energised[case.pv_bus]
+        q_pv = np.where(live, case.pv_q_pu - s_out[case.pv_bus].imag, 0.0)
         check = energised.copy()
         check[case.slack_bus] = False
-        mismatch = np.abs(s_out[check])
+        if pv_state is None:
+            held = np.zeros(case.n_pv, dtype=bool)
+            mismatch = np.abs(s_out[check])
+        else:
+            state = np.asarray(pv_state, dtype=np.int8)
+            held = live & (state == 0)
+            at_limit = live & (state != 0)
+            check[case.pv_bus[live]] = False
+            q_limit = np.where(state > 0, case.pv_q_max_pu, case.pv_q_min_pu)[at_limit]
+            mismatch = np.concatenate(
+                [
+                    np.abs(s_out[check]),
+                    np.abs(s_out[case.pv_bus[live]].real),
+                    np.abs(q_pv[at_limit] + q_limit),
+                ]
+            )
         max_mismatch = float(mismatch.max()) if mismatch.size else 0.0
         if not (np.isfinite(max_mismatch) and np.isfinite(v).all()):
             max_mismatch = float("inf")
@@ -127,6 +160,9 @@ class PowerFlowResult:
             i_from_pu=frozen_array(i_from, np.complex128),
             i_to_pu=frozen_array(i_to, np.complex128),
             s_slack_pu=frozen_array(s_slack, np.complex128),
+            q_pv_pu=frozen_array(q_pv, np.float64),
+            pv_held=frozen_array(held, np.bool_),
+            pv_controlled=pv_state is not None,
         )
 
     # per-unit views
@@ -217,6 +253,11 @@ class PowerFlowResult:
     def q_slack_mvar(self) -> FloatArray:
         """``(n_slack,)`` reactive power into each slack's source (load sign convention)."""
         return self.s_slack_pu.imag * self.case.s_base_mva
+
+    @property
+    def q_pv_mvar(self) -> FloatArray:
+        """``(n_pv,)`` reactive power of each PV bus's generators (load sign convention)."""
+        return self.q_pv_pu * self.case.s_base_mva
 
     @property
     def p_loss_mw(self) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 from cimflow.ids import MRID
 from cimflow.model.network import Network
 from cimflow.powerflow.case import CaseBuild
+from cimflow.powerflow.regulation import PvGenerator, share_q_mvar
 from cimflow.powerflow.result import PowerFlowResult
 from cimflow.topology.model import Topology
 
@@ -85,6 +86,27 @@ class SlackResult:
         return -self.q_mvar
 
 
+@dataclass(frozen=True, slots=True)
+class GeneratorResult:
+    """A voltage-regulating generator holding a PV bus: its solved reactive power (load sign convention).
+
+    ``held`` is False when the bus's generators reached a reactive limit (the bus is then PQ at the
+    limit and the regulated bus's voltage is not ``v_set_pu``) or the solver could not hold voltages.
+    """
+
+    id: MRID
+    name: str | None
+    cim_class: str
+    bus: MRID
+    regulated_bus: MRID  # the bus whose voltage it holds: ``bus`` itself, or another for a remote control
+    p_mw: float
+    q_mvar: float
+    q_min_mvar: float | None  # limits in generator sense, as the file gives them (None: unlimited)
+    q_max_mvar: float | None
+    v_set_pu: float
+    held: bool
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Solution:
     """The solved grid; ``buses`` and ``branches`` are ordered as in the topology and the case."""
@@ -102,6 +124,7 @@ class Solution:
     load_mvar: float
     generation_mw: float  # generation of machines and inverters that are not slacks (generator sense)
     generation_mvar: float
+    generators: tuple[GeneratorResult, ...] = ()  # the voltage-regulating generators (PV buses)
 
     def bus(self, bus_id: str) -> BusResult | None:
         """A bus result by bus id."""
@@ -110,6 +133,52 @@ class Solution:
 
 def _finite(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def generator_q_mvar(build: CaseBuild, result: PowerFlowResult) -> dict[MRID, float]:
+    """Solved reactive power (Mvar, load sign convention) of every generator holding a PV bus.
+
+    Empty when the solver did not control the PV buses (the generators then keep the file's Q).
+    """
+    if not result.pv_controlled:
+        return {}
+    by_pv: dict[int, list[PvGenerator]] = {}
+    for g in build.index.injections.pv_generators:
+        by_pv.setdefault(g.pv, []).append(g)
+    q_pv = result.q_pv_mvar.tolist()
+    out: dict[MRID, float] = {}
+    for k, members in by_pv.items():
+        for g, q_inject in zip(members, share_q_mvar(-q_pv[k], members), strict=True):
+            out[g.mrid] = -q_inject
+    return out
+
+
+def _generators(
+    network: Network, build: CaseBuild, result: PowerFlowResult, bus_id: list[MRID]
+) -> list[GeneratorResult]:
+    q_of = generator_q_mvar(build, result)
+    p_of = {r.mrid: r for r in build.index.injections.records if r.role == "generation"}
+    case = build.case
+    out = []
+    for g in build.index.injections.pv_generators:
+        obj = network.get(g.mrid)
+        rec = p_of[g.mrid]
+        out.append(
+            GeneratorResult(
+                id=g.mrid,
+                name=obj.name if obj else None,
+                cim_class=rec.cim_class,
+                bus=bus_id[rec.bus],
+                regulated_bus=bus_id[int(case.pv_regulated_bus[g.pv])],
+                p_mw=rec.p_mw,
+                q_mvar=q_of.get(g.mrid, rec.q_mvar),
+                q_min_mvar=_finite(g.q_min_mvar),
+                q_max_mvar=_finite(g.q_max_mvar),
+                v_set_pu=float(case.pv_v_pu[g.pv]),
+                held=bool(result.pv_held[g.pv]),
+            )
+        )
+    return out
 
 
 def make_solution(network: Network, topology: Topology, build: CaseBuild, result: PowerFlowResult) -> Solution:
@@ -216,6 +285,8 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
     records = index.injections.records
     load = [r for r in records if r.role == "load"]
     gen = [r for r in records if r.role == "generation"]
+    generators = _generators(network, build, result, bus_id)
+    q_solved = {g.id: g.q_mvar for g in generators}
     return Solution(
         converged=result.converged,
         solver=result.solver,
@@ -229,5 +300,6 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
         load_mw=float(sum(r.p_mw for r in load)),
         load_mvar=float(sum(r.q_mvar for r in load)),
         generation_mw=float(-sum(r.p_mw for r in gen)),
-        generation_mvar=float(-sum(r.q_mvar for r in gen)),
+        generation_mvar=float(-sum(q_solved.get(r.mrid, r.q_mvar) for r in gen)),
+        generators=tuple(generators),
     )

@@ -17,7 +17,7 @@ from cimflow.powerflow.result import PowerFlowResult
 class Solver(StrEnum):
     """Power-flow method requested from :func:`solve_case`."""
 
-    AUTO = "auto"  # FBS when every energised island is radial with one slack, else (or if FBS fails) NR
+    AUTO = "auto"  # FBS when every energised island is radial with one slack and no PV bus, else (or if FBS fails) NR
     FBS = "fbs"
     NR = "nr"
 
@@ -34,6 +34,10 @@ def solve_case(
     ``max_iter`` (heavily loaded feeders near voltage collapse); ``result.solver`` tells which
     produced the voltages. ``fbs`` forced on a meshed grid runs the same
     fixed-point iteration on a factorisation with fill-in (the implicit Z-bus Gauss method).
+
+    The sweep cannot hold a bus voltage: when an energised island has a PV bus (a voltage-regulating
+    generator), ``auto`` and ``fbs`` both take Newton-Raphson (``result.solver`` is then "nr"; the
+    caller reports that ``fbs`` was overridden).
 
     Args:
         case: The case.
@@ -57,7 +61,8 @@ def solve_case(
     if max_iter < 1:
         raise ConfigError(f"solve_case: max_iter={max_iter}, must be >= 1")
     islands = find_islands(case)
-    if method is Solver.FBS or (method is Solver.AUTO and islands.radial):
+    holds_voltage = bool(islands.energised[case.pv_bus].any())
+    if not holds_voltage and (method is Solver.FBS or (method is Solver.AUTO and islands.radial)):
         result = FbsSolver(case, islands=islands).solve(tolerance=tolerance, max_iter=max_iter)
         if result.converged or method is Solver.FBS:
             return result
@@ -102,8 +107,9 @@ def split_islands(case: PerUnitCase) -> tuple[CaseIsland, ...]:
     branch_label = np.where(same, labels[case.branch_from], n_islands)
     branch_groups = _group(branch_label, n_islands + 1)[:n_islands]
     slack_groups = _group(labels[case.slack_bus], n_islands)
+    pv_groups = _group(labels[case.pv_bus], n_islands)
     out = []
-    for buses, branches, slacks in zip(bus_groups, branch_groups, slack_groups, strict=True):
+    for buses, branches, slacks, pvs in zip(bus_groups, branch_groups, slack_groups, pv_groups, strict=True):
         sub = PerUnitCase(
             s_base_mva=case.s_base_mva,
             v_base_kv=case.v_base_kv[buses],
@@ -119,6 +125,12 @@ def split_islands(case: PerUnitCase) -> tuple[CaseIsland, ...]:
             s_const_impedance_pu=case.s_const_impedance_pu[buses],
             slack_bus=local[case.slack_bus[slacks]],
             slack_v_pu=case.slack_v_pu[slacks],
+            pv_bus=local[case.pv_bus[pvs]],
+            pv_regulated_bus=local[case.pv_regulated_bus[pvs]],
+            pv_v_pu=case.pv_v_pu[pvs],
+            pv_q_pu=case.pv_q_pu[pvs],
+            pv_q_min_pu=case.pv_q_min_pu[pvs],
+            pv_q_max_pu=case.pv_q_max_pu[pvs],
         )
         out.append(
             CaseIsland(

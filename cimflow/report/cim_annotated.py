@@ -299,6 +299,7 @@ def _flows(
         if kind == "source-impedance":
             internal.setdefault(m, k)
     term_of = {inj.mrid: inj.terminal for inj in topology.injections}
+    q_solved = {g.id: g.q_mvar for g in solution.generators}  # generators holding a PV bus
     for rec in build.index.injections.records:
         term = term_of.get(rec.mrid)
         if term is None:
@@ -309,8 +310,13 @@ def _flows(
                 flows[term] = slack_flow.get(rec.mrid, (0.0, 0.0))
             else:
                 flows[term] = (float(result.p_to_mw[src]), float(result.q_to_mvar[src]))
+        elif not energised[rec.bus]:
+            if rec.role in ("load", "generation", "shunt"):
+                flows[term] = (0.0, 0.0)
+        elif rec.mrid in q_solved:
+            flows[term] = (rec.p_mw, q_solved[rec.mrid])
         elif rec.role in ("load", "generation", "shunt"):
-            flows[term] = rec.at_voltage(v_abs[rec.bus]) if energised[rec.bus] else (0.0, 0.0)
+            flows[term] = rec.at_voltage(v_abs[rec.bus])
     return flows
 
 

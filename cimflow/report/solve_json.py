@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cimflow.findings import Finding, Severity
-from cimflow.powerflow.solution import BranchResult, BusResult, SlackResult, Solution
+from cimflow.powerflow.solution import BranchResult, BusResult, GeneratorResult, SlackResult, Solution
 from cimflow.report.common import dumps, finding_records, tool_block
 from cimflow.topology.model import Topology
 from cimflow.topology.positions import tree_positions
@@ -15,7 +15,7 @@ from cimflow.topology.positions import tree_positions
 if TYPE_CHECKING:  # the report layer takes the result; it does not run the pipeline
     from cimflow.solve import SolveResult
 
-SOLVE_SCHEMA_VERSION = "1.1"  # 1.1: inverters and control (Volt-VAR)
+SOLVE_SCHEMA_VERSION = "1.2"  # 1.1: inverters and control (Volt-VAR); 1.2: generators (PV buses)
 SIGNIFICANT_DIGITS = 12
 VIOLATION_PREFIX = "CF4"
 
@@ -85,6 +85,22 @@ def _slack_record(slack: SlackResult) -> dict[str, Any]:
         "q_mvar": num(slack.q_mvar),
         "p_inject_mw": num(slack.p_inject_mw),
         "q_inject_mvar": num(slack.q_inject_mvar),
+    }
+
+
+def _generator_record(gen: GeneratorResult) -> dict[str, Any]:
+    return {
+        "id": gen.id,
+        "name": gen.name,
+        "cim_class": gen.cim_class,
+        "bus": gen.bus,
+        "regulated_bus": gen.regulated_bus,
+        "p_mw": num(gen.p_mw),
+        "q_mvar": num(gen.q_mvar),
+        "q_min_mvar": num(gen.q_min_mvar) if gen.q_min_mvar is not None else None,
+        "q_max_mvar": num(gen.q_max_mvar) if gen.q_max_mvar is not None else None,
+        "v_set_pu": num(gen.v_set_pu),
+        "held": gen.held,
     }
 
 
@@ -202,6 +218,7 @@ def solve_document(result: SolveResult, *, inputs: Sequence[str]) -> dict[str, A
         },
         "islands": _island_records(topology),
         "slack": [_slack_record(s) for s in solution.slacks] if solution else [],
+        "generators": [_generator_record(g) for g in solution.generators] if solution else [],
         "buses": buses,
         "branches": [_branch_record(b) for b in solution.branches] if solution else [],
         "findings": records,

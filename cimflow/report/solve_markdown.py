@@ -138,6 +138,31 @@ def _slack(document: dict[str, Any], buses: dict[str, dict[str, Any]]) -> list[s
     return [*lines, ""]
 
 
+def _generators(document: dict[str, Any], buses: dict[str, dict[str, Any]]) -> list[str]:
+    rows = document.get("generators") or []
+    if not rows:
+        return []
+    lines = [
+        "## Voltage-regulating generators",
+        "",
+        "Generators holding a bus voltage (PV buses) with the reactive power the power flow found "
+        "(generator sense); *at limit* means they could not hold their set point.",
+        "",
+        "| generator | bus | regulated bus | set point (pu) | Q supplied (Mvar) | Q range (Mvar) | state |",
+        "| --- | --- | --- | ---: | ---: | --- | --- |",
+    ]
+    for g in rows:
+        name = _code(g["id"]) + (f" {_cell(g['name'])}" if g["name"] else "")
+        q = -g["q_mvar"] if g["q_mvar"] is not None else None
+        low = _num(g["q_min_mvar"]) if g["q_min_mvar"] is not None else "-∞"
+        high = _num(g["q_max_mvar"]) if g["q_max_mvar"] is not None else "∞"
+        lines.append(
+            f"| {name} | {_code(bus_label(g['bus'], buses))} | {_code(bus_label(g['regulated_bus'], buses))} "
+            f"| {_num(g['v_set_pu'])} | {_num(q)} | {low} … {high} | {'held' if g['held'] else 'at limit'} |"
+        )
+    return [*lines, ""]
+
+
 def _violations(document: dict[str, Any]) -> list[str]:
     rows = document["violations"]
     lim = document["limits"]
@@ -237,6 +262,7 @@ def render_solve_markdown(document: dict[str, Any]) -> str:
     lines += control_markdown(document)
     if document["summary"]["converged"]:
         lines += _slack(document, buses)
+        lines += _generators(document, buses)
         lines += _loaded(document, buses)
         lines += _reverse(document)
     lines += _findings(document)

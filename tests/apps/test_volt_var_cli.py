@@ -47,7 +47,7 @@ def test_control_key_in_the_config_file(tmp_path: Path) -> None:
     res = runner.invoke(app, ["solve", SIMBENCH, "--config", str(cfg), "--format", "json"])
     assert res.exit_code == 0
     doc = json.loads(res.stdout)
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     assert doc["control"]["mode"] == "cosphi-p"
     assert doc["control"]["converged"] is True
     assert len(doc["inverters"]) == 5

@@ -26,8 +26,9 @@ def test_arrays_are_read_only_copies() -> None:
         value = getattr(case, field.name)
         if isinstance(value, np.ndarray):
             assert not value.flags.writeable, field.name
-            with pytest.raises(ValueError, match="read-only"):
-                value[0] = value[0]
+            if value.size:  # the PV arrays of a case without PV buses are empty
+                with pytest.raises(ValueError, match="read-only"):
+                    value[0] = value[0]
 
 
 def test_dtypes_are_coerced() -> None:

@@ -57,7 +57,7 @@ def document(result: SolveResult) -> dict[str, Any]:
 def test_document_validates_and_holds_the_sample(document: dict[str, Any]) -> None:
     jsonschema.validate(document, SCHEMA)
     s = document["summary"]
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == "1.2"
     assert document["tool"]["name"] == "cimflow"
     assert s["converged"] is True
     assert s["buses"] == len(document["buses"]) == 59
