@@ -1367,11 +1367,11 @@ static PyObject *enum_literal(PyObject *value) {
 /* Read the attributes of one merged object whose reading needs no finding and no choice between spellings
    into values; return the (name, stored) pairs the Python builder must read itself. */
 
+static PyObject *last_targets, *last_cls; /* the last accepted reference target class (see below) */
+
 static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *values, PyObject *objects,
                                 PyObject *cache, PyObject *target_ok, PyObject *cgmes) {
-    PyObject *slow = PyList_New(0);
-    if (!slow)
-        return NULL;
+    PyObject *slow = NULL; /* made when the first attribute is left to Python */
     Py_ssize_t pos = 0;
     PyObject *name, *stored;
     while (PyDict_Next(props, &pos, &name, &stored)) {
@@ -1447,20 +1447,25 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
             fast = 1;
         } else if (read == R_REF && target) {
             if (targets != Py_None) {
-                PyObject *tcls = PyObject_GetAttrString(tobj, "cim_class");
+                PyObject *tcls = PyObject_GetAttr(tobj, s_cim_class);
                 if (!tcls)
                     goto error;
-                PyObject *key = PyTuple_Pack(2, targets, tcls);
-                Py_DECREF(tcls);
-                if (!key)
-                    goto error;
-                PyObject *ok = PyDict_GetItemWithError(target_ok, key);
-                Py_DECREF(key);
-                if (ok != Py_True) {
-                    if (PyErr_Occurred())
-                        goto error;
-                    goto defer; /* a reference to the wrong class (CF102), or not judged yet */
+                /* the class names are the reader's interned strings: the last (targets, class) judged
+                   acceptable is recognised by identity, without a key tuple and a lookup */
+                if (!(targets == last_targets && tcls == last_cls)) {
+                    PyObject *key = PyTuple_Pack(2, targets, tcls);
+                    PyObject *ok = key ? PyDict_GetItemWithError(target_ok, key) : NULL;
+                    Py_XDECREF(key);
+                    if (ok != Py_True) {
+                        Py_DECREF(tcls);
+                        if (PyErr_Occurred())
+                            goto error;
+                        goto defer; /* a reference to the wrong class (CF102), or not judged yet */
+                    }
+                    Py_XSETREF(last_targets, Py_NewRef(targets));
+                    Py_XSETREF(last_cls, Py_NewRef(tcls));
                 }
+                Py_DECREF(tcls);
             }
             Py_INCREF(target);
             v = target;
@@ -1519,6 +1524,10 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
         Py_XDECREF(v);
         {
             PyObject *pair = PyTuple_Pack(2, name, stored);
+            if (pair && !slow && !(slow = PyList_New(0))) {
+                Py_DECREF(pair);
+                goto error_nov;
+            }
             if (!pair || PyList_Append(slow, pair) < 0) {
                 Py_XDECREF(pair);
                 goto error_nov;
@@ -1529,10 +1538,10 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
     error:
         Py_XDECREF(v);
     error_nov:
-        Py_DECREF(slow);
+        Py_XDECREF(slow);
         return NULL;
     }
-    return slow;
+    return slow ? slow : Py_NewRef(s_empty_tuple); /* the empty tuple: nothing left to Python */
 }
 
 PyDoc_STRVAR(build_objects_doc,
@@ -1625,7 +1634,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         int is_special = PySet_Contains(special, cls);
         if (is_special < 0)
             goto done;
-        if (PyList_GET_SIZE(slow) || is_special) {
+        if (slow != s_empty_tuple || is_special) {
             PyObject *fargs[5] = {mrid, obj, model ? model : Py_None, values, slow};
             PyObject *r = PyObject_Vectorcall(finish, fargs, 5, NULL);
             if (!r)
