@@ -21,7 +21,8 @@ grid plus the load, which must be zero; constant-impedance loads and shunts are 
 Jacobian follows MATPOWER's ``dSbus_dV`` (Zimmerman et al., IEEE Trans. Power Syst. 26(1), 2011)
 with the load's ``dS/d|V| = S_I`` added, and is assembled each step on the fixed sparsity pattern of
 ``Y_pq,pq``; each step is one SuperLU solve (COLAMD). The start is the no-load solution, which already
-carries tap ratios and phase shifts. Convergence: ``max(|Re ΔS|, |Im ΔS|) < tolerance`` (pu).
+carries tap ratios and phase shifts, unless line charging lifts it out of 0.5-1.5 pu: then its angles
+at 1 pu (from a start of several pu Newton can settle on a far-away solution). Convergence: ``max(|Re ΔS|, |Im ΔS|) < tolerance`` (pu).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from cimflow.powerflow.result import Convergence, PowerFlowResult
 SOLVER_NAME = "nr"
 _MAX_SWITCH_ROUNDS = 20
 _MIN_START_V_PU = 1e-3  # a no-load voltage below this means a (near) singular Y_pp: start flat instead
+_START_BAND_PU = (0.5, 1.5)  # no-load magnitudes outside: start at 1 pu with the no-load angles
 
 
 def _with_diagonal(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -64,15 +66,27 @@ def _with_diagonal(matrix: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def _no_load_start(y_pp: sp.csr_matrix, rhs: ComplexArray) -> ComplexArray:
-    """Return the no-load voltages ``Y_pp⁻¹·rhs``, or a flat 1 pu start if they are unusable."""
+    """Return the no-load voltages ``Y_pp⁻¹·rhs``, or a flat 1 pu start if they are unusable.
+
+    Where line charging and capacitors lift the no-load voltages out of ``_START_BAND_PU`` (a meshed
+    high-voltage grid fed by one slack reaches several pu at no load), Newton can converge from there to
+    a solution far from the operating point: the start then keeps the no-load angles (tap ratios' phase
+    shifts) at 1 pu.
+    """
     flat = np.ones(rhs.size, dtype=np.complex128)
     try:
         v = np.asarray(spla.splu(y_pp.tocsc(), permc_spec="COLAMD").solve(rhs), dtype=np.complex128)
     except RuntimeError:  # singular Y_pp; Newton will report it
         return flat
     with np.errstate(all="ignore"):
-        usable = np.isfinite(v).all() and (np.abs(v) > _MIN_START_V_PU).all()
-    return v if usable else flat
+        magnitude = np.abs(v)
+        usable = np.isfinite(v).all() and (magnitude > _MIN_START_V_PU).all()
+    if not usable:
+        return flat
+    low, high = _START_BAND_PU
+    if v.size and (magnitude.min() < low or magnitude.max() > high):
+        return np.exp(1j * np.angle(v))
+    return v
 
 
 def solve_nr(

@@ -127,3 +127,24 @@ def test_si_views_use_the_bases() -> None:
     assert result.q_to_mvar[0] == pytest.approx(result.s_to_pu[0].imag)
     assert result.p_slack_mw[0] == pytest.approx(-(0.1 + result.p_loss_mw))
     assert result.q_slack_mvar[0] == pytest.approx(-(0.05 + result.q_loss_mvar))
+
+
+def test_newton_starts_at_1_pu_where_the_no_load_voltages_run_away() -> None:
+    """A slack feeding line charging with no load lifts the no-load voltages to several pu (SmallGrid without
+    voltage control: 5.7 pu); Newton from there can settle on a far-away solution, so the start keeps only
+    the no-load angles. In-band no-load voltages (tap ratios, phase shifts) are kept as they are."""
+    import scipy.sparse as sp
+
+    from cimflow.powerflow.nr import _no_load_start
+
+    # one bus behind x = 0.5 pu with a 1.6 pu capacitor: the no-load voltage is 1 / (1 - 0.8) = 5 pu
+    y = 1 / 0.5j
+    y_pp = sp.csr_matrix(np.array([[y + 1.6j]]))
+    rhs = np.array([y * 1.0])
+    assert abs(np.linalg.solve(y_pp.toarray(), rhs)[0]) == pytest.approx(5.0)
+    start = _no_load_start(y_pp, rhs)
+    np.testing.assert_allclose(np.abs(start), 1.0)
+    # a 1.05 step-up and a 30 degree shift at no load stay as computed
+    shifted = np.array([y * 1.05 * np.exp(1j * np.pi / 6)])
+    start = _no_load_start(sp.csr_matrix(np.array([[y]])), shifted)
+    np.testing.assert_allclose(start, shifted / y)
