@@ -216,6 +216,7 @@ def test_mutated_documents_read_alike_or_are_left_to_lxml(seed: int) -> None:
     bases = [
         (_HERE / "cim" / "rules" / "cf101_dangling.xml").read_bytes(),
         (_HERE / "cim" / "rules" / "cf104_literal_reference.xml").read_bytes(),
+        (_HERE / "cim" / "rules" / "cf050_cim100_feeder.xml").read_bytes(),
     ]
     read_alike = 0
     for _ in range(1500):
