@@ -4,15 +4,17 @@ Load sign convention throughout: ``p_mw > 0`` is consumption, generation is nega
 CGMES writes ``EnergyConsumer.p``, ``RotatingMachine.p`` and ``PowerElectronicsConnection.p``.
 Loads follow their LoadResponseCharacteristic (ZIP shares; an exponent model is mapped to the nearest
 of constant power, current or impedance and reported). A load without p/q takes the flow the SV
-profile gives at its terminal, else 0 (both reported). Sources (ExternalNetworkInjection,
-EnergySource, a regulating SynchronousMachine where the island has no other) are slacks at their
-voltage set point: the enabled RegulatingControl's targetValue, the EnergySource's voltageMagnitude,
-else the nominal voltage (reported). Of an island's sources, the first (its root, see
-:mod:`cimflow.topology.islands`), the sources on its bus, EnergySources and sources that do not
-regulate voltage stay slacks; a further source that regulates voltage is a generator like the
-others. A generator whose voltage control is enabled (:mod:`cimflow.powerflow.regulation`) makes
-its bus a PV bus holding the voltage of the regulated bus (its own, or another for a remote control);
-a control of a bus a slack or another generator holds already leaves it PQ (reported).
+profile gives at its terminal, else 0 (both reported). The sources of an island
+(:mod:`cimflow.topology.islands`: its ExternalNetworkInjections, else its EnergySources with a
+voltageMagnitude or its first EnergySource, else its regulating SynchronousMachines) are slacks at
+their voltage set point: the enabled RegulatingControl's targetValue, the EnergySource's
+voltageMagnitude, else the nominal voltage (reported). Every other EnergySource is a PQ injection at
+its activePower/reactivePower (reported). Of an island's sources, the first (its root), the sources
+on its bus, EnergySources and sources that do not regulate voltage stay slacks; a further source
+that regulates voltage is a generator like the others. A generator whose voltage control is enabled
+(:mod:`cimflow.powerflow.regulation`) makes its bus a PV bus holding the voltage of the regulated bus
+(its own, or another for a remote control); a control of a bus a slack or another generator holds
+already leaves it PQ (reported).
 """
 
 from __future__ import annotations
@@ -253,6 +255,8 @@ def collect_injections(
             if p is None:
                 _note(findings, eq, "p_mw", "0 MW", "no active power in the inputs")
             p, q = p or 0.0, q or 0.0
+            if isinstance(eq, EnergySource):
+                _energy_source_note(topology, eq, bus, findings)
             s_power[bus] += complex(p, q) / s_base
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
             control = voltage_control(network, topology, eq, bus, vb)
@@ -275,6 +279,22 @@ def collect_injections(
     table.s_impedance_pu = np.array(s_impedance, dtype=complex)
     table.bus_shunt_pu = np.array(bus_shunt, dtype=complex)
     return table
+
+
+def _energy_source_note(topology: Topology, eq: EnergySource, bus: int, findings: list[Finding]) -> None:
+    """Report an EnergySource that is not its island's slack (the choice of the source rule)."""
+    isl = topology.islands[int(topology.island_of_bus[bus])]
+    root = isl.sources[0] if isl.sources else None
+    if root is None:
+        return
+    why = (
+        "the island is fed by ExternalNetworkInjection"
+        if root.cim_class == "ExternalNetworkInjection"
+        else "the island's slack is EnergySource"
+    )
+    held = f"; its voltageMagnitude {eq.voltage_magnitude_kv:g} kV is not held" if eq.voltage_magnitude_kv else ""
+    _note(findings, eq, "p_mw", f"{eq.p_mw or 0:g} MW, {eq.q_mvar or 0:g} Mvar",
+          f"{why} {root.mrid}: a PQ injection at activePower/reactivePower{held}")  # fmt: skip
 
 
 def _slack_sources(network: Network, topology: Topology, vb: list[float]) -> tuple[set[MRID], set[int]]:

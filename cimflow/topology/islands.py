@@ -4,16 +4,26 @@ Base voltage of a bus, first found of: the BaseVoltage of its TopologicalNode; o
 containing one of its nodes (directly or through a Bay); of a transformer end at the bus (its
 BaseVoltage, else its ratedU); of the ConductingEquipment.BaseVoltage or VoltageLevel of equipment at
 the bus. :attr:`Bus.voltage_source` records which, so a rule can say how the voltage was inferred. A
-star bus takes the voltage of end 1 of its transformer.
+star bus takes the voltage of end 1 of its transformer. Where the VoltageLevel of a bus's
+ConnectivityNodes disagrees with its TopologicalNode, the VoltageLevel wins (the TopologicalNode is
+the exporter's processing, the containers are the equipment model: pandapower's export maps auxiliary
+ConnectivityNodes of 0.4 and 10 kV buses to a 110 kV TopologicalNode) and :attr:`Bus.overruled_kv`
+keeps the TopologicalNode's value for a finding.
 
 Source rule. An island's sources are, in this order of precedence (the first tier present wins):
 
-1. ``EXTERNAL_GRID``: every ExternalNetworkInjection and EnergySource in the island;
-2. ``REGULATING_MACHINE``, only when the island has none of those: every SynchronousMachine with
+1. ``EXTERNAL_GRID``: every ExternalNetworkInjection in the island;
+2. ``ENERGY_SOURCE``, only when the island has none: its EnergySources that give a
+   ``voltageMagnitude`` (a CIM100 feeder head: a voltage behind ``r``, ``x``), or, when none gives
+   one, its first EnergySource;
+3. ``REGULATING_MACHINE``, only when the island has neither: every SynchronousMachine with
    ``referencePriority > 0``, or with a RegulatingControl whose ``controlEnabled`` is not false.
 
 Within a tier, sources are ordered by ``referencePriority`` (1 is the highest; 0 or none last), then
-mRID; the first is the island's root. EquivalentInjections are not sources: in distribution exports
+mRID; the first is the island's root. Every EnergySource that is not a source is an injection at its
+``activePower``/``reactivePower`` (CGMES SSH, load sign convention), as PowSyBl and pandapower import
+it: ENTSO-E and pandapower exports use EnergySources for infeeds beside the ExternalNetworkInjection.
+EquivalentInjections are not sources: in distribution exports
 they are often aggregated loads (DIGIN10's "Low Voltage Equivalent", ``regulationCapability=false``),
 and an IGM's boundary equivalents say nothing about which side feeds the other. Equipment with
 ``inService=false`` is out of the graph (see :mod:`cimflow.topology.graph`), so it energises nothing.
@@ -37,7 +47,7 @@ from scipy.sparse import csgraph
 from cimflow.ids import MRID
 from cimflow.model import core
 from cimflow.model.equipment import PowerTransformerEnd, TransformerEndBase, TransformerTankEnd
-from cimflow.model.injections import ExternalNetworkInjection, SynchronousMachine
+from cimflow.model.injections import EnergySource, ExternalNetworkInjection, SynchronousMachine
 from cimflow.model.network import Network
 from cimflow.topology.graph import BusGraph
 from cimflow.topology.model import (
@@ -53,7 +63,7 @@ from cimflow.topology.model import (
     VoltageSource,
 )
 
-_EXTERNAL = frozenset({"ExternalNetworkInjection", "EnergySource"})
+_TIER = {SourceRule.EXTERNAL_GRID: 0, SourceRule.ENERGY_SOURCE: 1, SourceRule.REGULATING_MACHINE: 2}
 _NO_PRIORITY = 1 << 30
 
 
@@ -76,13 +86,15 @@ def _frozen(values: IntArray | list[int]) -> IntArray:
 
 
 def classify_source(network: Network, inj: Injection) -> Source | None:
-    """The source an injection is by the rule above, or ``None``."""
-    if inj.cim_class not in _EXTERNAL and inj.cim_class != "SynchronousMachine":
+    """The source tier an injection may belong to by the rule above, or ``None``."""
+    if inj.cim_class not in ("ExternalNetworkInjection", "EnergySource", "SynchronousMachine"):
         return None
     obj = network.by_mrid.get(inj.mrid)
     priority = obj.reference_priority if isinstance(obj, (ExternalNetworkInjection, SynchronousMachine)) else None
-    if inj.cim_class in _EXTERNAL:
+    if inj.cim_class == "ExternalNetworkInjection":
         return Source(inj.mrid, inj.cim_class, inj.bus, SourceRule.EXTERNAL_GRID, priority)
+    if inj.cim_class == "EnergySource":
+        return Source(inj.mrid, inj.cim_class, inj.bus, SourceRule.ENERGY_SOURCE, priority)
     if isinstance(obj, SynchronousMachine):
         regulating = obj.regulating_control is not None and obj.control_enabled is not False
         if (priority or 0) > 0 or regulating:
@@ -91,9 +103,13 @@ def classify_source(network: Network, inj: Injection) -> Source | None:
 
 
 def _source_key(s: Source) -> tuple[int, int, str]:
-    tier = 0 if s.rule is SourceRule.EXTERNAL_GRID else 1
     priority = s.reference_priority if s.reference_priority is not None and s.reference_priority > 0 else _NO_PRIORITY
-    return (tier, priority, s.mrid)
+    return (_TIER[s.rule], priority, s.mrid)
+
+
+def _holds_voltage(network: Network, s: Source) -> bool:
+    obj = network.by_mrid.get(s.mrid)
+    return isinstance(obj, EnergySource) and bool(obj.voltage_magnitude_kv)
 
 
 def _island_sources(
@@ -108,7 +124,10 @@ def _island_sources(
     best: list[tuple[Source, ...]] = []
     for candidates in found:
         candidates.sort(key=_source_key)
-        best.append(tuple(s for s in candidates if s.rule is candidates[0].rule))
+        tier = [s for s in candidates if s.rule is candidates[0].rule]
+        if tier and tier[0].rule is SourceRule.ENERGY_SOURCE:
+            tier = [s for s in tier if _holds_voltage(network, s)] or tier[:1]
+        best.append(tuple(tier))
     return best
 
 
@@ -323,15 +342,18 @@ class _Voltages:
 
 def _bus_voltages(
     v: _Voltages, g: BusGraph, cns: list[tuple[MRID, ...]], tns: list[tuple[MRID, ...]]
-) -> tuple[list[float | None], list[VoltageSource]]:
-    """Base voltage of every node bus and where it was found, by the precedence in the module docstring."""
+) -> tuple[list[float | None], list[VoltageSource], list[float | None]]:
+    """Base voltage of every node bus, where it was found, and a TopologicalNode's value it overruled."""
     network = v.network
     tn_kv = {m: v.kv[t.base_voltage] for m, t in network.topological_nodes.items() if t.base_voltage in v.kv}
     kv = [(tn_kv.get(ts[0]) if ts else None) if len(ts) < 2 else _first(ts, tn_kv) for ts in tns]
     how = [VoltageSource.TOPOLOGICAL_NODE if k else VoltageSource.NONE for k in kv]
+    overruled: list[float | None] = [None] * len(kv)
+    if tn_kv and network.connectivity_nodes:
+        _prefer_levels(v, cns, kv, how, overruled)
     missing = [b for b, k in enumerate(kv) if k is None]
     if not missing:
-        return kv, how
+        return kv, how, overruled
     nodes: dict[MRID, core.ConnectivityNode | core.TopologicalNode] = {
         **network.topological_nodes,
         **network.connectivity_nodes,
@@ -360,7 +382,33 @@ def _bus_voltages(
                     of_equipment[equipment] = v.of_equipment(equipment)
                 kv[b] = of_equipment[equipment]
                 how[b] = VoltageSource.EQUIPMENT if kv[b] else how[b]
-    return kv, how
+    return kv, how, overruled
+
+
+def _prefer_levels(
+    v: _Voltages,
+    cns: list[tuple[MRID, ...]],
+    kv: list[float | None],
+    how: list[VoltageSource],
+    overruled: list[float | None],
+) -> None:
+    """Give a bus the VoltageLevel of its ConnectivityNodes where its TopologicalNode disagrees."""
+    cn_of = v.network.connectivity_nodes
+    by_container: dict[MRID | None, float | None] = {}
+    for b, members in enumerate(cns):
+        tn = kv[b]
+        if tn is None or not members:
+            continue
+        for cn in members:
+            node = cn_of.get(cn)
+            container = node.container if node is not None else None
+            if container not in by_container:
+                by_container[container] = v.of_container(container) if container else None
+            level = by_container[container]
+            if level:
+                if abs(level - tn) > 1e-6 * tn:
+                    kv[b], how[b], overruled[b] = level, VoltageSource.VOLTAGE_LEVEL, tn
+                break
 
 
 def assemble_buses(network: Network, g: BusGraph) -> tuple[tuple[Bus, ...], dict[MRID, int]]:
@@ -368,12 +416,14 @@ def assemble_buses(network: Network, g: BusGraph) -> tuple[tuple[Bus, ...], dict
     n_bus = g.n_node_buses
     cns, tns, ids = _members(g)
     v = _Voltages(network)
-    kv, how = _bus_voltages(v, g, cns, tns)
+    kv, how, overruled = _bus_voltages(v, g, cns, tns)
     names = {m: t.name for m, t in network.topological_nodes.items() if t.name}
     names.update((m, c.name) for m, c in network.connectivity_nodes.items() if c.name and m not in names)
     bus_names = [(names.get(ts[0]) if ts else None) or next((names[m] for m in (*ts, *cs) if m in names), None)
                  for ts, cs in zip(tns, cns, strict=True)]  # fmt: skip
-    buses = [Bus(b, *fields) for b, fields in enumerate(zip(ids, bus_names, cns, tns, kv, how, strict=True))]
+    buses = [
+        Bus(b, ids[b], bus_names[b], cns[b], tns[b], kv[b], how[b], overruled_kv=overruled[b]) for b in range(n_bus)
+    ]
     for k, (star, ends) in enumerate(zip(g.stars, g.star_ends, strict=True)):
         star_kv = v.of_end(network.by_mrid.get(ends[0])) if ends else None
         source = VoltageSource.TRANSFORMER_END if star_kv else VoltageSource.NONE
