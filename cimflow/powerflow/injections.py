@@ -26,12 +26,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cimflow.catalog import inputs as icodes
-from cimflow.findings import Finding, make_finding
+from cimflow.findings import Finding, Location, make_finding
 from cimflow.ids import MRID
 from cimflow.model.base import CimObject
 from cimflow.model.injections import (
     EnergyConsumer,
     EnergySource,
+    EquivalentInjection,
     ExternalNetworkInjection,
     LinearShuntCompensator,
     LoadResponseCharacteristic,
@@ -41,6 +42,7 @@ from cimflow.model.injections import (
 )
 from cimflow.model.network import Network
 from cimflow.model.state import SvPowerFlow
+from cimflow.powerflow.equivalents import NO_CURRENT, Points, equivalent_control, fixed_injection
 from cimflow.powerflow.regulation import PvGenerator, VoltageControl, q_limits_mvar, voltage_control
 from cimflow.topology.model import Topology
 
@@ -192,6 +194,7 @@ def collect_injections(
     sv_flows: dict[MRID, tuple[float | None, float | None]] | None = None
     get = network.by_mrid.get
     slack_of_bus: dict[int, int] = {}
+    points = Points(network)
     for inj in topology.injections:
         eq = get(inj.mrid)
         bus = inj.bus
@@ -272,13 +275,37 @@ def collect_injections(
             records.append(
                 InjectionRecord(inj.mrid, inj.cim_class, bus, "shunt", y.real * vb[bus] ** 2, -y.imag * vb[bus] ** 2)
             )
-        elif inj.cim_class not in ("BusbarSection", "Junction", "Ground", "Connector", "FaultIndicator"):
+        elif eq is not None and (fixed := fixed_injection(eq, points, findings)) is not None:
+            if fixed.role == "shunt":
+                bus_shunt[bus] += fixed.y_s * vb[bus] ** 2 / s_base
+                p, q = fixed.p_mw * vb[bus] ** 2, fixed.q_mvar * vb[bus] ** 2
+            else:
+                p, q = fixed.p_mw, fixed.q_mvar
+                s_power[bus] += complex(p, q) / s_base
+            records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, fixed.role, p, q))
+            if isinstance(eq, EquivalentInjection) and (control := equivalent_control(eq, bus, vb, findings)):
+                _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings)
+        elif inj.cim_class not in NO_CURRENT:
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
+            _left_out(network, inj.mrid, inj.cim_class, findings)
     table.s_power_pu = np.array(s_power, dtype=complex)
     table.s_current_pu = np.array(s_current, dtype=complex)
     table.s_impedance_pu = np.array(s_impedance, dtype=complex)
     table.bus_shunt_pu = np.array(bus_shunt, dtype=complex)
     return table
+
+
+def _left_out(network: Network, mrid: MRID, cim_class: str, findings: list[Finding]) -> None:
+    """Report single-terminal equipment the case leaves out (modelled class or not)."""
+    eq = network.by_mrid.get(mrid)
+    opaque = network.opaque.get(mrid)
+    if eq is not None:
+        loc = eq.location("terminals")
+    else:
+        file, line = (opaque.file, opaque.line) if opaque is not None else (None, None)
+        loc = Location(mrid=mrid, cim_class=cim_class, attribute="terminals", file=file, line=line)
+    ctx = {"value": "nothing", "reason": f"cimflow does not model {cim_class} in the power flow: left out"}
+    findings.append(make_finding(icodes.VALUE_ASSUMED, loc, ctx=ctx))
 
 
 def _energy_source_note(topology: Topology, eq: EnergySource, bus: int, findings: list[Finding]) -> None:

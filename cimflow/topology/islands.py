@@ -23,7 +23,8 @@ Within a tier, sources are ordered by ``referencePriority`` (1 is the highest; 0
 mRID; the first is the island's root. Every EnergySource that is not a source is an injection at its
 ``activePower``/``reactivePower`` (CGMES SSH, load sign convention), as PowSyBl and pandapower import
 it: ENTSO-E and pandapower exports use EnergySources for infeeds beside the ExternalNetworkInjection.
-EquivalentInjections are not sources: in distribution exports
+EquivalentInjections are not sources (they are PQ injections or PV buses, see
+:mod:`cimflow.powerflow.equivalents`): in distribution exports
 they are often aggregated loads (DIGIN10's "Low Voltage Equivalent", ``regulationCapability=false``),
 and an IGM's boundary equivalents say nothing about which side feeds the other. Equipment with
 ``inService=false`` is out of the graph (see :mod:`cimflow.topology.graph`), so it energises nothing.
