@@ -2,8 +2,9 @@
 
 Load sign convention throughout: ``p_mw > 0`` is consumption, generation is negative, exactly as
 CGMES writes ``EnergyConsumer.p``, ``RotatingMachine.p`` and ``PowerElectronicsConnection.p``.
-Loads follow their LoadResponseCharacteristic (ZIP shares; an exponent model is mapped to the nearest
-of constant power, current or impedance and reported). A load without p/q takes the flow the SV
+Loads follow their LoadResponseCharacteristic (ZIP shares; an exponent model ``P0·|V|^e`` is exact
+for e = 0, 1, 2 and otherwise the blend of the two nearest ZIP terms with the same value and slope at
+1 pu, reported). A load without p/q takes the flow the SV
 profile gives at its terminal, else 0 (both reported). The sources of an island
 (:mod:`cimflow.topology.islands`: its ExternalNetworkInjections, else its EnergySources with a
 voltageMagnitude or its first EnergySource, else its regulating SynchronousMachines) are slacks at
@@ -35,7 +36,6 @@ from cimflow.model.injections import (
     EquivalentInjection,
     ExternalNetworkInjection,
     LinearShuntCompensator,
-    LoadResponseCharacteristic,
     PowerElectronicsConnection,
     RegulatingControl,
     SynchronousMachine,
@@ -43,6 +43,7 @@ from cimflow.model.injections import (
 from cimflow.model.network import Network
 from cimflow.model.state import SvPowerFlow
 from cimflow.powerflow.equivalents import NO_CURRENT, Points, equivalent_control, fixed_injection
+from cimflow.powerflow.load_response import Shares, zip_shares
 from cimflow.powerflow.regulation import PvGenerator, VoltageControl, q_limits_mvar, voltage_control
 from cimflow.topology.model import Topology
 
@@ -100,40 +101,6 @@ class InjectionTable:
 
 def _note(findings: list[Finding], obj: CimObject, attribute: str, value: str, reason: str) -> None:
     findings.append(make_finding(icodes.VALUE_ASSUMED, obj.location(attribute), ctx={"value": value, "reason": reason}))
-
-
-def _zip_shares(
-    network: Network, load: EnergyConsumer, findings: list[Finding]
-) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    """(P, I, Z) shares of active and reactive power."""
-    lrc = network.of(LoadResponseCharacteristic).get(load.load_response) if load.load_response else None
-    if lrc is None:
-        return (1.0, 0.0, 0.0), (1.0, 0.0, 0.0)
-    if lrc.exponent_model:
-        shares = []
-        for exponent, name in ((lrc.p_voltage_exponent, "p"), (lrc.q_voltage_exponent, "q")):
-            e = exponent or 0.0
-            nearest = min((0, 1, 2), key=lambda k: abs(k - e))
-            if abs(nearest - e) > 1e-9:
-                _note(
-                    findings,
-                    lrc,
-                    f"{name}_voltage_exponent",
-                    f"{nearest}",
-                    f"exponent {e:g} mapped to the nearest ZIP term",
-                )
-            shares.append(tuple(1.0 if k == nearest else 0.0 for k in (0, 1, 2)))
-        return shares[0], shares[1]  # type: ignore[return-value]
-
-    def norm(p: float | None, i: float | None, z: float | None) -> tuple[float, float, float]:
-        vals = (p or 0.0, i or 0.0, z or 0.0)
-        total = sum(vals)
-        return (1.0, 0.0, 0.0) if total <= 0 else (vals[0] / total, vals[1] / total, vals[2] / total)
-
-    return (
-        norm(lrc.p_constant_power, lrc.p_constant_current, lrc.p_constant_impedance),
-        norm(lrc.q_constant_power, lrc.q_constant_current, lrc.q_constant_impedance),
-    )
 
 
 def _set_point(
@@ -195,6 +162,7 @@ def collect_injections(
     get = network.by_mrid.get
     slack_of_bus: dict[int, int] = {}
     points = Points(network)
+    lrc_memo: dict[MRID, Shares] = {}
     for inj in topology.injections:
         eq = get(inj.mrid)
         bus = inj.bus
@@ -246,7 +214,7 @@ def collect_injections(
             if p is None and q is None:
                 _note(findings, eq, "p_mw", "0 MW, 0 Mvar", "no p/q anywhere in the inputs")
             p, q = p or 0.0, q or 0.0
-            sp, sq = _zip_shares(network, eq, findings)
+            sp, sq = zip_shares(network, eq, findings, lrc_memo)
             s = complex(p, 0.0) / s_base, complex(0.0, q) / s_base
             s_power[bus] += s[0] * sp[0] + s[1] * sq[0]
             s_current[bus] += s[0] * sp[1] + s[1] * sq[1]

@@ -467,6 +467,59 @@ def test_nonlinear_shunt_admittance_agrees_with_powsybl(shared_data: Path, tmp_p
         assert theirs.b > 0
 
 
+def _characteristic(body: str) -> str:
+    """EQ text giving load2 a LoadResponseCharacteristic."""
+    return (
+        f'  <cim:LoadResponseCharacteristic rdf:ID="_lrc">{body}</cim:LoadResponseCharacteristic>\n'
+        '  <cim:EnergyConsumer rdf:about="#_load2"><cim:EnergyConsumer.LoadResponse rdf:resource="#_lrc"/>'
+        "</cim:EnergyConsumer>\n"
+    )
+
+
+def _exponents(p: float, q: float) -> str:
+    return _characteristic(
+        "<cim:LoadResponseCharacteristic.exponentModel>true</cim:LoadResponseCharacteristic.exponentModel>"
+        f"<cim:LoadResponseCharacteristic.pVoltageExponent>{p}</cim:LoadResponseCharacteristic.pVoltageExponent>"
+        f"<cim:LoadResponseCharacteristic.qVoltageExponent>{q}</cim:LoadResponseCharacteristic.qVoltageExponent>"
+    )
+
+
+def _zip(p: tuple[float, float, float], q: tuple[float, float, float]) -> str:
+    names = ("ConstantPower", "ConstantCurrent", "ConstantImpedance")
+    tag = "cim:LoadResponseCharacteristic."
+    shares = [(f"{side}{n}", v) for side, values in (("p", p), ("q", q)) for n, v in zip(names, values, strict=True)]
+    return _characteristic(
+        f"<{tag}exponentModel>false</{tag}exponentModel>" + "".join(f"<{tag}{k}>{v}</{tag}{k}>" for k, v in shares)
+    )
+
+
+@pytest.mark.parametrize(
+    ("p_exp", "q_exp", "p_zip", "q_zip", "reported"),
+    [
+        (2.0, 1.0, (0, 0, 1), (0, 1, 0), False),  # integer exponents are the ZIP terms, exactly
+        (1.5, 2.0, (0, 0.5, 0.5), (0, 0, 1), True),  # between: the blend with the same value and slope at 1 pu
+        (0.3, 0.0, (0.7, 0.3, 0), (1, 0, 0), True),
+    ],
+)
+def test_load_exponents_are_their_zip_blend(
+    tmp_path: Path, p_exp: float, q_exp: float, p_zip: tuple[float, float, float],
+    q_zip: tuple[float, float, float], reported: bool,
+) -> None:  # fmt: skip
+    mine, result = _volts(_grid(tmp_path / "exp", extra_eq=_exponents(p_exp, q_exp)))
+    ref, _ = _volts(_grid(tmp_path / "zip", extra_eq=_zip(p_zip, q_zip)))
+    bare, _ = _volts(_grid(tmp_path / "bare"))
+    assert mine == pytest.approx(ref, abs=1e-12)
+    assert np.abs(mine - bare).max() > 1e-5
+    notes = [r for r in _assumed(result, "lrc") if "ZIP blend" in r]
+    assert len(notes) == int(reported)  # once for the characteristic, not once per load
+    # the load drawn at the solved voltage is within the reported error of P0·|V|^e
+    assert result.build is not None
+    (load2,) = [r for r in result.build.index.injections.records if r.mrid == "load2"]
+    v = float(np.abs(mine[load2.bus]) / 0.4)
+    p, _q = load2.at_voltage(v)
+    assert p == pytest.approx(0.03 * v**p_exp, rel=2e-3)
+
+
 def test_equipment_cimflow_does_not_model_is_reported(tmp_path: Path) -> None:
     """Single-terminal equipment of a class the case cannot use is left out with a CF051 (never silently)."""
     other = _piece("EnergyConnection", "other")
