@@ -90,7 +90,7 @@ def base_voltages(network: Network, topology: Topology, findings: list[Finding])
     """Base voltage per bus; a bus without one takes its line neighbours' (reported), else 1 kV (reported).
 
     A bus whose TopologicalNode disagrees with the VoltageLevel of its ConnectivityNodes has the latter
-    (:mod:`cimflow.topology.islands`); that is reported at the TopologicalNode.
+    (:mod:`cimflow.topology.buses`); that is reported at the TopologicalNode.
     """
     n = len(topology.buses)
     vb = np.array([b.base_voltage_kv if b.base_voltage_kv else np.nan for b in topology.buses], dtype=float)
