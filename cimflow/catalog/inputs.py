@@ -116,7 +116,11 @@ VALUE_ASSUMED = entry(
     "voltage inferred from a neighbour, a slack voltage at nominal, a load taken from the SV profile, "
     "a minimum impedance for a zero-impedance branch; also a voltage-regulating generator left PQ (its "
     "regulated bus held by a slack or another generator, minQ = maxQ), a second set point on one PV bus, "
-    "and `--solver fbs` solved by Newton-Raphson because PV buses need it.",
+    "and `--solver fbs` solved by Newton-Raphson because PV buses need it; an EnergySource that is not its "
+    "island's slack (a PQ injection at activePower/reactivePower), a TopologicalNode whose base voltage "
+    "disagrees with the VoltageLevel of its ConnectivityNodes, a load exponent other than 0, 1, 2 (carried "
+    "as a ZIP blend), a StaticVarCompensator's voltage control and a converter's DC side that are not "
+    "modelled, and equipment cimflow leaves out.",
     why="Nothing is silent: a result that rests on an assumption says which one, with the value used.",
     example="An ExternalNetworkInjection without RegulatingControl: slack voltage 1.0 pu (nominal).",
     references="IEC 61970-301; CGMES 2.4.15 SSH profile.",

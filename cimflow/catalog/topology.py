@@ -28,7 +28,8 @@ MULTIPLE_SOURCES = entry(
     "Island {island} has {n_sources} sources",
     fix="Nothing for a meshed grid with several infeeds; in a radial feeder keep one slack and model other infeeds "
     "as generation (or open the coupling switch).",
-    what="The number of sources (ExternalNetworkInjection, EnergySource) per island. Info in a meshed island, "
+    what="The number of sources (slacks) per island: its ExternalNetworkInjections, else its EnergySources with "
+    "a voltageMagnitude (or its first EnergySource), else its regulating machines. Info in a meshed island, "
     "warning where the island is expected to be radial.",
     why="A radial feeder normally has one infeed; a second source usually means two feeders joined through a "
     "switch that should be open.",

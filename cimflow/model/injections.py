@@ -145,3 +145,70 @@ class LinearShuntCompensator(RegulatingCondEq):
     normal_sections: Annotated[int | None, attr("ShuntCompensator.normalSections", read=Read.INT)] = None
     sections: Annotated[float | None, attr("ShuntCompensator.sections", "ShuntCompensator.SVsections")] = None
     nom_u_kv: Annotated[float | None, attr("ShuntCompensator.nomU", q=Q.VOLTAGE)] = None
+
+
+class EquivalentInjection(Equipment):
+    """An equivalent of the grid behind a node (IGM boundaries, aggregated feeders): p, q or a voltage."""
+
+    p_mw: Annotated[float | None, attr("EquivalentInjection.p", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("EquivalentInjection.q", q=Q.POWER)] = None
+    regulation_capability: Annotated[bool | None, attr("EquivalentInjection.regulationCapability", read=Read.BOOL)] = (
+        None
+    )
+    regulation_status: Annotated[bool | None, attr("EquivalentInjection.regulationStatus", read=Read.BOOL)] = None
+    regulation_target_kv: Annotated[float | None, attr("EquivalentInjection.regulationTarget", q=Q.VOLTAGE)] = None
+    min_q_mvar: Annotated[float | None, attr("EquivalentInjection.minQ", q=Q.POWER)] = None
+    max_q_mvar: Annotated[float | None, attr("EquivalentInjection.maxQ", q=Q.POWER)] = None
+
+
+class AsynchronousMachine(Equipment):
+    """An induction motor or generator: a PQ injection at its RotatingMachine p, q."""
+
+    p_mw: Annotated[float | None, attr("RotatingMachine.p", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("RotatingMachine.q", q=Q.POWER)] = None
+    rated_s_mva: Annotated[float | None, attr("RotatingMachine.ratedS", q=Q.POWER, check=POS)] = None
+    rated_u_kv: Annotated[float | None, attr("RotatingMachine.ratedU", q=Q.VOLTAGE)] = None
+
+
+class StaticVarCompensator(RegulatingCondEq):
+    """A static var compensator: reactive power ``q`` (SSH, load sign) and its voltage control."""
+
+    q_mvar: Annotated[float | None, attr("StaticVarCompensator.q", q=Q.POWER)] = None
+    capacitive_rating_ohm: Annotated[float | None, attr("StaticVarCompensator.capacitiveRating", q=Q.IMPEDANCE)] = None
+    inductive_rating_ohm: Annotated[float | None, attr("StaticVarCompensator.inductiveRating", q=Q.IMPEDANCE)] = None
+    voltage_set_point_kv: Annotated[float | None, attr("StaticVarCompensator.voltageSetPoint", q=Q.VOLTAGE)] = None
+
+
+class EquivalentShunt(Equipment):
+    """A shunt admittance of an equivalent (S)."""
+
+    g_s: Annotated[float | None, attr("EquivalentShunt.g", q=Q.ADMITTANCE)] = None
+    b_s: Annotated[float | None, attr("EquivalentShunt.b", q=Q.ADMITTANCE)] = None
+
+
+class AcDcConverter(Equipment):
+    """The AC side of a CsConverter or VsConverter: p, q at its AC terminal (SSH, load sign)."""
+
+    p_mw: Annotated[float | None, attr("ACDCConverter.p", q=Q.POWER)] = None
+    q_mvar: Annotated[float | None, attr("ACDCConverter.q", q=Q.POWER)] = None
+
+
+class NonlinearShuntCompensator(RegulatingCondEq):
+    """Capacitor or reactor bank whose sections differ: see NonlinearShuntCompensatorPoint."""
+
+    maximum_sections: Annotated[int | None, attr("ShuntCompensator.maximumSections", read=Read.INT)] = None
+    normal_sections: Annotated[int | None, attr("ShuntCompensator.normalSections", read=Read.INT)] = None
+    sections: Annotated[float | None, attr("ShuntCompensator.sections", "ShuntCompensator.SVsections")] = None
+    nom_u_kv: Annotated[float | None, attr("ShuntCompensator.nomU", q=Q.VOLTAGE)] = None
+
+
+class NonlinearShuntCompensatorPoint(CimObject):
+    """The admittance section ``section_number`` adds to its NonlinearShuntCompensator (S)."""
+
+    compensator: Annotated[
+        MRID | None,
+        ref("NonlinearShuntCompensatorPoint.NonlinearShuntCompensator", targets=("NonlinearShuntCompensator",)),
+    ] = None
+    section_number: Annotated[int | None, attr("NonlinearShuntCompensatorPoint.sectionNumber", read=Read.INT)] = None
+    b_s: Annotated[float | None, attr("NonlinearShuntCompensatorPoint.b", q=Q.ADMITTANCE)] = None
+    g_s: Annotated[float | None, attr("NonlinearShuntCompensatorPoint.g", q=Q.ADMITTANCE)] = None

@@ -62,6 +62,13 @@ _FAMILIES: dict[type[CimObject], tuple[str, ...]] = {
     injections.PowerElectronicsConnection: ("PowerElectronicsConnection",),
     injections.PowerElectronicsUnit: ("PhotoVoltaicUnit", "BatteryUnit", "PowerElectronicsWindUnit"),
     injections.LinearShuntCompensator: ("LinearShuntCompensator",),
+    injections.NonlinearShuntCompensator: ("NonlinearShuntCompensator",),
+    injections.NonlinearShuntCompensatorPoint: ("NonlinearShuntCompensatorPoint",),
+    injections.EquivalentInjection: ("EquivalentInjection",),
+    injections.EquivalentShunt: ("EquivalentShunt",),
+    injections.AsynchronousMachine: ("AsynchronousMachine",),
+    injections.StaticVarCompensator: ("StaticVarCompensator",),
+    injections.AcDcConverter: ("CsConverter", "VsConverter"),
     limits.OperationalLimitSet: ("OperationalLimitSet",),
     limits.OperationalLimitType: ("OperationalLimitType",),
     limits.CurrentLimit: ("CurrentLimit",),
@@ -105,6 +112,7 @@ ABSTRACT_CLASSES = frozenset(
         "RotatingMachine", "EnergyConnection", "ProtectedSwitch", "Conductor", "TapChanger", "ShuntCompensator",
         "TransformerEnd", "OperationalLimit", "ACDCTerminal", "ConnectivityNodeContainer", "EquipmentContainer",
         "PowerElectronicsUnit", "Description", "Curve", "EquivalentEquipment", "Measurement", "MeasurementValue",
+        "ACDCConverter",
     }
 )  # fmt: skip
 

@@ -25,7 +25,7 @@ from cimflow.powerflow.arrays import PerUnitCase
 from cimflow.powerflow.branches import BranchParams, line_params, transformer_params, winding_params
 from cimflow.powerflow.injections import InjectionTable, collect_injections
 from cimflow.powerflow.tanks import TankEquivalents, tank_equivalents
-from cimflow.topology.model import Branch, BranchKind, Topology
+from cimflow.topology.model import Branch, BranchKind, Bus, Topology
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -66,10 +66,35 @@ def _assumed(obj: CimObject, attribute: str, value: str, reason: str) -> Finding
     return make_finding(icodes.VALUE_ASSUMED, obj.location(attribute), ctx={"value": value, "reason": reason})
 
 
+def _report_overruled(network: Network, topology: Topology, findings: list[Finding]) -> None:
+    """One CF051 per TopologicalNode whose base voltage the VoltageLevel of its buses' nodes overruled."""
+    overruled: dict[MRID, list[Bus]] = {}
+    for bus in topology.buses:
+        if bus.overruled_kv is not None and bus.topological_node and bus.base_voltage_kv:
+            overruled.setdefault(bus.topological_node, []).append(bus)
+    for tn, buses in overruled.items():
+        node = network.get(tn)
+        if node is None:
+            continue
+        taken = sorted({b.base_voltage_kv or 0.0 for b in buses})
+        reason = (
+            f"its BaseVoltage {buses[0].overruled_kv:g} kV disagrees with the VoltageLevel of the "
+            f"ConnectivityNodes of {len(buses)} bus(es) mapped to it, which cimflow takes"
+        )
+        ctx = {"value": ", ".join(f"{k:g}" for k in taken) + " kV", "reason": reason}
+        loc = node.location("base_voltage")
+        findings.append(make_finding(icodes.VALUE_ASSUMED, loc, ctx=ctx, related=[b.mrid for b in buses]))
+
+
 def base_voltages(network: Network, topology: Topology, findings: list[Finding]) -> NDArray[np.float64]:
-    """Base voltage per bus; a bus without one takes its line neighbours' (reported), else 1 kV (reported)."""
+    """Base voltage per bus; a bus without one takes its line neighbours' (reported), else 1 kV (reported).
+
+    A bus whose TopologicalNode disagrees with the VoltageLevel of its ConnectivityNodes has the latter
+    (:mod:`cimflow.topology.buses`); that is reported at the TopologicalNode.
+    """
     n = len(topology.buses)
     vb = np.array([b.base_voltage_kv if b.base_voltage_kv else np.nan for b in topology.buses], dtype=float)
+    _report_overruled(network, topology, findings)
     if np.isnan(vb).any():
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components

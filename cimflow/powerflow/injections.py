@@ -2,17 +2,20 @@
 
 Load sign convention throughout: ``p_mw > 0`` is consumption, generation is negative, exactly as
 CGMES writes ``EnergyConsumer.p``, ``RotatingMachine.p`` and ``PowerElectronicsConnection.p``.
-Loads follow their LoadResponseCharacteristic (ZIP shares; an exponent model is mapped to the nearest
-of constant power, current or impedance and reported). A load without p/q takes the flow the SV
-profile gives at its terminal, else 0 (both reported). Sources (ExternalNetworkInjection,
-EnergySource, a regulating SynchronousMachine where the island has no other) are slacks at their
-voltage set point: the enabled RegulatingControl's targetValue, the EnergySource's voltageMagnitude,
-else the nominal voltage (reported). Of an island's sources, the first (its root, see
-:mod:`cimflow.topology.islands`), the sources on its bus, EnergySources and sources that do not
-regulate voltage stay slacks; a further source that regulates voltage is a generator like the
-others. A generator whose voltage control is enabled (:mod:`cimflow.powerflow.regulation`) makes
-its bus a PV bus holding the voltage of the regulated bus (its own, or another for a remote control);
-a control of a bus a slack or another generator holds already leaves it PQ (reported).
+Loads follow their LoadResponseCharacteristic (ZIP shares; an exponent model ``P0·|V|^e`` is exact
+for e = 0, 1, 2 and otherwise the blend of the two nearest ZIP terms with the same value and slope at
+1 pu, reported). A load without p/q takes the flow the SV
+profile gives at its terminal, else 0 (both reported). The sources of an island
+(:mod:`cimflow.topology.islands`: its ExternalNetworkInjections, else its EnergySources with a
+voltageMagnitude or its first EnergySource, else its regulating SynchronousMachines) are slacks at
+their voltage set point: the enabled RegulatingControl's targetValue, the EnergySource's
+voltageMagnitude, else the nominal voltage (reported). Every other EnergySource is a PQ injection at
+its activePower/reactivePower (reported). Of an island's sources, the first (its root), the sources
+on its bus, EnergySources and sources that do not regulate voltage stay slacks; a further source
+that regulates voltage is a generator like the others. A generator whose voltage control is enabled
+(:mod:`cimflow.powerflow.regulation`) makes its bus a PV bus holding the voltage of the regulated bus
+(its own, or another for a remote control); a control of a bus a slack or another generator holds
+already leaves it PQ (reported).
 """
 
 from __future__ import annotations
@@ -24,21 +27,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cimflow.catalog import inputs as icodes
-from cimflow.findings import Finding, make_finding
+from cimflow.findings import Finding, Location, make_finding
 from cimflow.ids import MRID
 from cimflow.model.base import CimObject
 from cimflow.model.injections import (
     EnergyConsumer,
     EnergySource,
+    EquivalentInjection,
     ExternalNetworkInjection,
     LinearShuntCompensator,
-    LoadResponseCharacteristic,
     PowerElectronicsConnection,
     RegulatingControl,
     SynchronousMachine,
 )
 from cimflow.model.network import Network
 from cimflow.model.state import SvPowerFlow
+from cimflow.powerflow.equivalents import NO_CURRENT, Points, equivalent_control, fixed_injection
+from cimflow.powerflow.load_response import Shares, zip_shares
 from cimflow.powerflow.regulation import PvGenerator, VoltageControl, q_limits_mvar, voltage_control
 from cimflow.topology.model import Topology
 
@@ -96,40 +101,6 @@ class InjectionTable:
 
 def _note(findings: list[Finding], obj: CimObject, attribute: str, value: str, reason: str) -> None:
     findings.append(make_finding(icodes.VALUE_ASSUMED, obj.location(attribute), ctx={"value": value, "reason": reason}))
-
-
-def _zip_shares(
-    network: Network, load: EnergyConsumer, findings: list[Finding]
-) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
-    """(P, I, Z) shares of active and reactive power."""
-    lrc = network.of(LoadResponseCharacteristic).get(load.load_response) if load.load_response else None
-    if lrc is None:
-        return (1.0, 0.0, 0.0), (1.0, 0.0, 0.0)
-    if lrc.exponent_model:
-        shares = []
-        for exponent, name in ((lrc.p_voltage_exponent, "p"), (lrc.q_voltage_exponent, "q")):
-            e = exponent or 0.0
-            nearest = min((0, 1, 2), key=lambda k: abs(k - e))
-            if abs(nearest - e) > 1e-9:
-                _note(
-                    findings,
-                    lrc,
-                    f"{name}_voltage_exponent",
-                    f"{nearest}",
-                    f"exponent {e:g} mapped to the nearest ZIP term",
-                )
-            shares.append(tuple(1.0 if k == nearest else 0.0 for k in (0, 1, 2)))
-        return shares[0], shares[1]  # type: ignore[return-value]
-
-    def norm(p: float | None, i: float | None, z: float | None) -> tuple[float, float, float]:
-        vals = (p or 0.0, i or 0.0, z or 0.0)
-        total = sum(vals)
-        return (1.0, 0.0, 0.0) if total <= 0 else (vals[0] / total, vals[1] / total, vals[2] / total)
-
-    return (
-        norm(lrc.p_constant_power, lrc.p_constant_current, lrc.p_constant_impedance),
-        norm(lrc.q_constant_power, lrc.q_constant_current, lrc.q_constant_impedance),
-    )
 
 
 def _set_point(
@@ -190,6 +161,8 @@ def collect_injections(
     sv_flows: dict[MRID, tuple[float | None, float | None]] | None = None
     get = network.by_mrid.get
     slack_of_bus: dict[int, int] = {}
+    points = Points(network)
+    lrc_memo: dict[MRID, Shares] = {}
     for inj in topology.injections:
         eq = get(inj.mrid)
         bus = inj.bus
@@ -241,7 +214,7 @@ def collect_injections(
             if p is None and q is None:
                 _note(findings, eq, "p_mw", "0 MW, 0 Mvar", "no p/q anywhere in the inputs")
             p, q = p or 0.0, q or 0.0
-            sp, sq = _zip_shares(network, eq, findings)
+            sp, sq = zip_shares(network, eq, findings, lrc_memo)
             s = complex(p, 0.0) / s_base, complex(0.0, q) / s_base
             s_power[bus] += s[0] * sp[0] + s[1] * sq[0]
             s_current[bus] += s[0] * sp[1] + s[1] * sq[1]
@@ -253,6 +226,8 @@ def collect_injections(
             if p is None:
                 _note(findings, eq, "p_mw", "0 MW", "no active power in the inputs")
             p, q = p or 0.0, q or 0.0
+            if isinstance(eq, EnergySource):
+                _energy_source_note(topology, eq, bus, findings)
             s_power[bus] += complex(p, q) / s_base
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
             control = voltage_control(network, topology, eq, bus, vb)
@@ -268,13 +243,53 @@ def collect_injections(
             records.append(
                 InjectionRecord(inj.mrid, inj.cim_class, bus, "shunt", y.real * vb[bus] ** 2, -y.imag * vb[bus] ** 2)
             )
-        elif inj.cim_class not in ("BusbarSection", "Junction", "Ground", "Connector", "FaultIndicator"):
+        elif eq is not None and (fixed := fixed_injection(eq, points, findings)) is not None:
+            if fixed.role == "shunt":
+                bus_shunt[bus] += fixed.y_s * vb[bus] ** 2 / s_base
+                p, q = fixed.p_mw * vb[bus] ** 2, fixed.q_mvar * vb[bus] ** 2
+            else:
+                p, q = fixed.p_mw, fixed.q_mvar
+                s_power[bus] += complex(p, q) / s_base
+            records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, fixed.role, p, q))
+            if isinstance(eq, EquivalentInjection) and (control := equivalent_control(eq, bus, vb, findings)):
+                _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings)
+        elif inj.cim_class not in NO_CURRENT:
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
+            _left_out(network, inj.mrid, inj.cim_class, findings)
     table.s_power_pu = np.array(s_power, dtype=complex)
     table.s_current_pu = np.array(s_current, dtype=complex)
     table.s_impedance_pu = np.array(s_impedance, dtype=complex)
     table.bus_shunt_pu = np.array(bus_shunt, dtype=complex)
     return table
+
+
+def _left_out(network: Network, mrid: MRID, cim_class: str, findings: list[Finding]) -> None:
+    """Report single-terminal equipment the case leaves out (modelled class or not)."""
+    eq = network.by_mrid.get(mrid)
+    opaque = network.opaque.get(mrid)
+    if eq is not None:
+        loc = eq.location("terminals")
+    else:
+        file, line = (opaque.file, opaque.line) if opaque is not None else (None, None)
+        loc = Location(mrid=mrid, cim_class=cim_class, attribute="terminals", file=file, line=line)
+    ctx = {"value": "nothing", "reason": f"cimflow does not model {cim_class} in the power flow: left out"}
+    findings.append(make_finding(icodes.VALUE_ASSUMED, loc, ctx=ctx))
+
+
+def _energy_source_note(topology: Topology, eq: EnergySource, bus: int, findings: list[Finding]) -> None:
+    """Report an EnergySource that is not its island's slack (the choice of the source rule)."""
+    isl = topology.islands[int(topology.island_of_bus[bus])]
+    root = isl.sources[0] if isl.sources else None
+    if root is None:
+        return
+    why = (
+        "the island is fed by ExternalNetworkInjection"
+        if root.cim_class == "ExternalNetworkInjection"
+        else "the island's slack is EnergySource"
+    )
+    held = f"; its voltageMagnitude {eq.voltage_magnitude_kv:g} kV is not held" if eq.voltage_magnitude_kv else ""
+    _note(findings, eq, "p_mw", f"{eq.p_mw or 0:g} MW, {eq.q_mvar or 0:g} Mvar",
+          f"{why} {root.mrid}: a PQ injection at activePower/reactivePower{held}")  # fmt: skip
 
 
 def _slack_sources(network: Network, topology: Topology, vb: list[float]) -> tuple[set[MRID], set[int]]:

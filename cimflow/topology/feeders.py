@@ -15,8 +15,9 @@ from cimflow.ids import MRID
 from cimflow.model.base import CimObject
 from cimflow.model.network import Network, OpaqueObject
 from cimflow.model.registry import CONDUCTING_EQUIPMENT, MODEL_OF_CLASS
+from cimflow.topology.buses import assemble_buses
 from cimflow.topology.graph import BusGraph, build_graph
-from cimflow.topology.islands import Forest, assemble_buses, find_islands
+from cimflow.topology.islands import Forest, find_islands
 from cimflow.topology.model import (
     BranchKind,
     DetachedEquipment,

@@ -1,19 +1,20 @@
-"""Bus records (members, base voltage) and islands: components, sources, spanning tree, loops, parallel branches.
-
-Base voltage of a bus, first found of: the BaseVoltage of its TopologicalNode; of the VoltageLevel
-containing one of its nodes (directly or through a Bay); of a transformer end at the bus (its
-BaseVoltage, else its ratedU); of the ConductingEquipment.BaseVoltage or VoltageLevel of equipment at
-the bus. :attr:`Bus.voltage_source` records which, so a rule can say how the voltage was inferred. A
-star bus takes the voltage of end 1 of its transformer.
+"""Islands: components, sources, spanning tree, loops and parallel branches (buses: :mod:`cimflow.topology.buses`).
 
 Source rule. An island's sources are, in this order of precedence (the first tier present wins):
 
-1. ``EXTERNAL_GRID``: every ExternalNetworkInjection and EnergySource in the island;
-2. ``REGULATING_MACHINE``, only when the island has none of those: every SynchronousMachine with
+1. ``EXTERNAL_GRID``: every ExternalNetworkInjection in the island;
+2. ``ENERGY_SOURCE``, only when the island has none: its EnergySources that give a
+   ``voltageMagnitude`` (a CIM100 feeder head: a voltage behind ``r``, ``x``), or, when none gives
+   one, its first EnergySource;
+3. ``REGULATING_MACHINE``, only when the island has neither: every SynchronousMachine with
    ``referencePriority > 0``, or with a RegulatingControl whose ``controlEnabled`` is not false.
 
 Within a tier, sources are ordered by ``referencePriority`` (1 is the highest; 0 or none last), then
-mRID; the first is the island's root. EquivalentInjections are not sources: in distribution exports
+mRID; the first is the island's root. Every EnergySource that is not a source is an injection at its
+``activePower``/``reactivePower`` (CGMES SSH, load sign convention), as PowSyBl and pandapower import
+it: ENTSO-E and pandapower exports use EnergySources for infeeds beside the ExternalNetworkInjection.
+EquivalentInjections are not sources (they are PQ injections or PV buses, see
+:mod:`cimflow.powerflow.equivalents`): in distribution exports
 they are often aggregated loads (DIGIN10's "Low Voltage Equivalent", ``regulationCapability=false``),
 and an IGM's boundary equivalents say nothing about which side feeds the other. Equipment with
 ``inService=false`` is out of the graph (see :mod:`cimflow.topology.graph`), so it energises nothing.
@@ -34,15 +35,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from cimflow.ids import MRID
-from cimflow.model import core
-from cimflow.model.equipment import PowerTransformerEnd, TransformerEndBase, TransformerTankEnd
-from cimflow.model.injections import ExternalNetworkInjection, SynchronousMachine
+from cimflow.model.injections import EnergySource, ExternalNetworkInjection, SynchronousMachine
 from cimflow.model.network import Network
-from cimflow.topology.graph import BusGraph
 from cimflow.topology.model import (
     Branch,
-    Bus,
     Injection,
     IntArray,
     Island,
@@ -50,10 +46,9 @@ from cimflow.topology.model import (
     ParallelGroup,
     Source,
     SourceRule,
-    VoltageSource,
 )
 
-_EXTERNAL = frozenset({"ExternalNetworkInjection", "EnergySource"})
+_TIER = {SourceRule.EXTERNAL_GRID: 0, SourceRule.ENERGY_SOURCE: 1, SourceRule.REGULATING_MACHINE: 2}
 _NO_PRIORITY = 1 << 30
 
 
@@ -76,13 +71,15 @@ def _frozen(values: IntArray | list[int]) -> IntArray:
 
 
 def classify_source(network: Network, inj: Injection) -> Source | None:
-    """The source an injection is by the rule above, or ``None``."""
-    if inj.cim_class not in _EXTERNAL and inj.cim_class != "SynchronousMachine":
+    """The source tier an injection may belong to by the rule above, or ``None``."""
+    if inj.cim_class not in ("ExternalNetworkInjection", "EnergySource", "SynchronousMachine"):
         return None
     obj = network.by_mrid.get(inj.mrid)
     priority = obj.reference_priority if isinstance(obj, (ExternalNetworkInjection, SynchronousMachine)) else None
-    if inj.cim_class in _EXTERNAL:
+    if inj.cim_class == "ExternalNetworkInjection":
         return Source(inj.mrid, inj.cim_class, inj.bus, SourceRule.EXTERNAL_GRID, priority)
+    if inj.cim_class == "EnergySource":
+        return Source(inj.mrid, inj.cim_class, inj.bus, SourceRule.ENERGY_SOURCE, priority)
     if isinstance(obj, SynchronousMachine):
         regulating = obj.regulating_control is not None and obj.control_enabled is not False
         if (priority or 0) > 0 or regulating:
@@ -91,9 +88,13 @@ def classify_source(network: Network, inj: Injection) -> Source | None:
 
 
 def _source_key(s: Source) -> tuple[int, int, str]:
-    tier = 0 if s.rule is SourceRule.EXTERNAL_GRID else 1
     priority = s.reference_priority if s.reference_priority is not None and s.reference_priority > 0 else _NO_PRIORITY
-    return (tier, priority, s.mrid)
+    return (_TIER[s.rule], priority, s.mrid)
+
+
+def _holds_voltage(network: Network, s: Source) -> bool:
+    obj = network.by_mrid.get(s.mrid)
+    return isinstance(obj, EnergySource) and bool(obj.voltage_magnitude_kv)
 
 
 def _island_sources(
@@ -108,7 +109,10 @@ def _island_sources(
     best: list[tuple[Source, ...]] = []
     for candidates in found:
         candidates.sort(key=_source_key)
-        best.append(tuple(s for s in candidates if s.rule is candidates[0].rule))
+        tier = [s for s in candidates if s.rule is candidates[0].rule]
+        if tier and tier[0].rule is SourceRule.ENERGY_SOURCE:
+            tier = [s for s in tier if _holds_voltage(network, s)] or tier[:1]
+        best.append(tuple(tier))
     return best
 
 
@@ -256,127 +260,3 @@ def find_islands(
     return Forest(
         tuple(islands), _frozen(labels), _frozen(grouped), _frozen(parent), _frozen(parent_branch), _frozen(depth)
     )
-
-
-def _members(g: BusGraph) -> tuple[list[tuple[MRID, ...]], list[tuple[MRID, ...]], list[MRID]]:
-    """ConnectivityNodes, TopologicalNodes (direct or the file's mapping) and id of every node bus, sorted."""
-    n_bus, mrids, is_cn = g.n_node_buses, g.node_mrids, g.node_is_cn
-    node_tn: list[MRID | None] = [
-        g.tn_of_cn.get(i) if c else m for i, (m, c) in enumerate(zip(mrids, is_cn, strict=True))
-    ]
-    if n_bus == len(mrids):  # one node per bus (bus-branch, or no closed switch): no grouping needed
-        at = np.empty(n_bus, dtype=np.int64)
-        at[g.bus_of_node] = np.arange(n_bus, dtype=np.int64)
-        order = at.tolist()
-        single_cns: list[tuple[MRID, ...]] = [(mrids[i],) if is_cn[i] else () for i in order]
-        single_tns: list[tuple[MRID, ...]] = [(tn,) if (tn := node_tn[i]) is not None else () for i in order]
-        return single_cns, single_tns, [mrids[i] for i in order]
-    cn_lists: list[list[MRID]] = [[] for _ in range(n_bus)]
-    tn_sets: list[set[MRID]] = [set() for _ in range(n_bus)]
-    direct: list[list[MRID]] = [[] for _ in range(n_bus)]
-    for mrid, c, tn, b in zip(mrids, is_cn, node_tn, g.bus_of_node.tolist(), strict=True):
-        (cn_lists if c else direct)[b].append(mrid)
-        if tn is not None:
-            tn_sets[b].add(tn)
-    cns = [tuple(sorted(x)) for x in cn_lists]
-    ids = [x[0] if x else min(d) for x, d in zip(cns, direct, strict=True)]
-    return cns, [tuple(sorted(x)) for x in tn_sets], ids
-
-
-def _first(keys: tuple[MRID, ...], values: dict[MRID, float]) -> float | None:
-    for key in keys:
-        found = values.get(key)
-        if found:
-            return found
-    return None
-
-
-class _Voltages:
-    """Base voltage lookups: BaseVoltage kV by mRID, through TopologicalNodes, containers and ends."""
-
-    def __init__(self, network: Network) -> None:
-        self.network = network
-        self.kv = {m: b.nominal_voltage_kv for m, b in network.base_voltages.items() if b.nominal_voltage_kv}
-        self.levels = network.of(core.VoltageLevel)
-        self.bays = network.of(core.Bay)
-        end_classes = (PowerTransformerEnd, TransformerTankEnd)
-        self.ends_by_terminal = {e.terminal: e for c in end_classes for e in network.of(c).values() if e.terminal}
-
-    def of_container(self, container: MRID | None) -> float | None:
-        """Return the kV of a VoltageLevel, or of the VoltageLevel of a Bay."""
-        bay = self.bays.get(container) if container else None
-        level = self.levels.get(bay.voltage_level if bay and bay.voltage_level else container or MRID(""))
-        return self.kv.get(level.base_voltage) if level and level.base_voltage else None
-
-    def of_end(self, end: object) -> float | None:
-        """Return the kV of a transformer end's BaseVoltage, else its ratedU."""
-        if not isinstance(end, TransformerEndBase):
-            return None
-        return (self.kv.get(end.base_voltage) if end.base_voltage else None) or getattr(end, "rated_u_kv", None)
-
-    def of_equipment(self, mrid: MRID) -> float | None:
-        """Return the kV of ConductingEquipment.BaseVoltage, else of the equipment's VoltageLevel."""
-        obj = self.network.by_mrid.get(mrid)
-        bv = getattr(obj, "base_voltage", None)
-        return (self.kv.get(bv) if bv else None) or self.of_container(getattr(obj, "container", None))
-
-
-def _bus_voltages(
-    v: _Voltages, g: BusGraph, cns: list[tuple[MRID, ...]], tns: list[tuple[MRID, ...]]
-) -> tuple[list[float | None], list[VoltageSource]]:
-    """Base voltage of every node bus and where it was found, by the precedence in the module docstring."""
-    network = v.network
-    tn_kv = {m: v.kv[t.base_voltage] for m, t in network.topological_nodes.items() if t.base_voltage in v.kv}
-    kv = [(tn_kv.get(ts[0]) if ts else None) if len(ts) < 2 else _first(ts, tn_kv) for ts in tns]
-    how = [VoltageSource.TOPOLOGICAL_NODE if k else VoltageSource.NONE for k in kv]
-    missing = [b for b, k in enumerate(kv) if k is None]
-    if not missing:
-        return kv, how
-    nodes: dict[MRID, core.ConnectivityNode | core.TopologicalNode] = {
-        **network.topological_nodes,
-        **network.connectivity_nodes,
-    }
-    for b in missing:
-        for node in (*cns[b], *tns[b]):
-            found = nodes.get(node)
-            kv[b] = v.of_container(found.container) if found is not None else None
-            if kv[b]:
-                how[b] = VoltageSource.VOLTAGE_LEVEL
-                break
-    if any(k is None for k in kv):  # buses no node tells: a transformer end at them, else other equipment
-        bon = g.bus_of_node.tolist()
-        attached = list(zip(g.attached_terminals, g.attached_equipment, g.attached_node.tolist(), strict=True))
-        ends = v.ends_by_terminal
-        for term, _, node in attached if ends else ():
-            b = bon[node]
-            if kv[b] is None and term in ends:
-                kv[b] = v.of_end(ends[term])
-                how[b] = VoltageSource.TRANSFORMER_END if kv[b] else how[b]
-        of_equipment: dict[MRID, float | None] = {}
-        for _, equipment, node in attached:
-            b = bon[node]
-            if kv[b] is None:
-                if equipment not in of_equipment:
-                    of_equipment[equipment] = v.of_equipment(equipment)
-                kv[b] = of_equipment[equipment]
-                how[b] = VoltageSource.EQUIPMENT if kv[b] else how[b]
-    return kv, how
-
-
-def assemble_buses(network: Network, g: BusGraph) -> tuple[tuple[Bus, ...], dict[MRID, int]]:
-    """Bus records (members, id, name, base voltage and its source) and the node -> bus map."""
-    n_bus = g.n_node_buses
-    cns, tns, ids = _members(g)
-    v = _Voltages(network)
-    kv, how = _bus_voltages(v, g, cns, tns)
-    names = {m: t.name for m, t in network.topological_nodes.items() if t.name}
-    names.update((m, c.name) for m, c in network.connectivity_nodes.items() if c.name and m not in names)
-    bus_names = [(names.get(ts[0]) if ts else None) or next((names[m] for m in (*ts, *cs) if m in names), None)
-                 for ts, cs in zip(tns, cns, strict=True)]  # fmt: skip
-    buses = [Bus(b, *fields) for b, fields in enumerate(zip(ids, bus_names, cns, tns, kv, how, strict=True))]
-    for k, (star, ends) in enumerate(zip(g.stars, g.star_ends, strict=True)):
-        star_kv = v.of_end(network.by_mrid.get(ends[0])) if ends else None
-        source = VoltageSource.TRANSFORMER_END if star_kv else VoltageSource.NONE
-        obj = network.by_mrid.get(star)
-        buses.append(Bus(n_bus + k, MRID(f"{star}#star"), obj.name if obj else None, (), (), star_kv, source, star))
-    return tuple(buses), dict(zip(g.node_mrids, g.bus_of_node.tolist(), strict=True))

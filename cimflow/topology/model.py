@@ -65,8 +65,9 @@ class DetachReason(StrEnum):
 class SourceRule(StrEnum):
     """Which rule made an injection the source of its island (see :mod:`cimflow.topology.islands`)."""
 
-    EXTERNAL_GRID = "external-grid"  # ExternalNetworkInjection or EnergySource
-    REGULATING_MACHINE = "regulating-machine"  # SynchronousMachine, only when the island has no external grid
+    EXTERNAL_GRID = "external-grid"  # ExternalNetworkInjection
+    ENERGY_SOURCE = "energy-source"  # EnergySource, only when the island has no ExternalNetworkInjection
+    REGULATING_MACHINE = "regulating-machine"  # SynchronousMachine, only when the island has neither
 
 
 class MappingDifferenceKind(StrEnum):
@@ -93,6 +94,8 @@ class Bus:
         base_voltage_kv: Nominal voltage, phase to phase, or ``None`` when nothing tells it.
         voltage_source: Where ``base_voltage_kv`` was found.
         star_of: The transformer whose internal star point this bus is, else ``None``.
+        overruled_kv: The base voltage of the bus's TopologicalNode where it disagrees with the
+            VoltageLevel of the bus's ConnectivityNodes (which ``base_voltage_kv`` then is), else ``None``.
     """
 
     index: int
@@ -103,6 +106,7 @@ class Bus:
     base_voltage_kv: float | None
     voltage_source: VoltageSource
     star_of: MRID | None = None
+    overruled_kv: float | None = None
 
     @property
     def topological_node(self) -> MRID | None:

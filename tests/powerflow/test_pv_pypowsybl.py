@@ -5,8 +5,10 @@ Both tools read the same files (SV left out). What is made equal, and why:
 * OpenLoadFlow runs with only the slack balancing (``distributed_slack=False``), cimflow's slack bus as
   its slack, reactive limits on (``use_reactive_limits``), and no transformer, shunt or phase-shifter
   control (cimflow applies none).
-* cimflow does not model EquivalentInjections (the boundary injections of an IGM): PowSyBl's dangling
-  lines get ``p0 = q0 = 0`` so both see the lines to the boundary with nothing behind them.
+* The EquivalentInjections (the boundary injections of an IGM) get ``p = q = 0`` in the files and
+  PowSyBl's dangling lines ``p0 = q0 = 0``, so both see the lines to the boundary with nothing behind
+  them (with the injections the lines' charging, which the tools place differently, carries more
+  weight; ``test_equivalents.py`` compares the injections themselves).
 * MicroGrid NL's load with a LoadResponseCharacteristic (20 % constant current) is constant power in
   PowSyBl's import: its reference is dropped from the EQ for both.
 
@@ -41,6 +43,10 @@ MICROGRID_NL = ("entsoe-cgmes-2.4.15/MicroGrid/BaseCase", "*BC_NL_v2.zip", "*BD_
 
 def _no_lrc(data: bytes) -> bytes:
     return re.sub(rb"<cim:EnergyConsumer.LoadResponse [^>]*/>", b"", data)
+
+
+def _no_boundary_injections(data: bytes) -> bytes:
+    return re.sub(rb"<cim:EquivalentInjection.(p|q)>[^<]*<", rb"<cim:EquivalentInjection.\1>0<", data)
 
 
 def _stripped(data: bytes) -> bytes:
@@ -84,7 +90,7 @@ def _bundle(shared: Path, spec: tuple[str, ...], edits: tuple[Callable[[bytes], 
                 for name in zf.namelist():
                     if not name.endswith(".xml") or "_SV_" in name:
                         continue
-                    data = zf.read(name)
+                    data = _no_boundary_injections(zf.read(name))
                     for edit in edits:
                         data = edit(data)
                     out.writestr(Path(name).name, data)
