@@ -183,7 +183,8 @@ INCOMPLETE_TAP_TABLE = entry(
     what="That a tabular tap changer's table (RatioTapChangerTable, PhaseTapChangerTable) has a point for every step "
     "between lowStep and highStep.",
     why="The ratio, angle and impedance at a step missing from the table are unknown; a solver stepping there "
-    "extrapolates or fails.",
+    "extrapolates or fails. At such a step cimflow takes a ratio tap changer's stepVoltageIncrement, a phase "
+    "tap changer's zero shift, and reports it (CF051).",
     example="A PhaseTapChangerTabular with highStep 5 whose table holds points for steps 1 and 4 only.",
     references="IEC 61970-301 TapChangerTablePoint.step; CGMES EQ RatioTapChangerTable, PhaseTapChangerTable.",
 )

@@ -118,9 +118,11 @@ VALUE_ASSUMED = entry(
     "regulated bus held by a slack or another generator, minQ = maxQ), a second set point on one PV bus, "
     "and `--solver fbs` solved by Newton-Raphson because PV buses need it; an EnergySource that is not its "
     "island's slack (a PQ injection at activePower/reactivePower), a TopologicalNode whose base voltage "
-    "disagrees with the VoltageLevel of its ConnectivityNodes, a load exponent other than 0, 1, 2 (carried "
-    "as a ZIP blend), a StaticVarCompensator's voltage control and a converter's DC side that are not "
-    "modelled, and equipment cimflow leaves out.",
+    "disagrees with the VoltageLevel of its ConnectivityNodes, a load exponent other than 0, 1, 2 (carried as "
+    "a ZIP blend), a StaticVarCompensator's voltage control and a converter's DC side that are not modelled, "
+    "and equipment cimflow leaves out; and every simplification of a model: a tap table without a point at "
+    "the present step, a phase tap changer's reactance kept constant over its steps (xMin, xMax), a "
+    "non-reciprocal EquivalentBranch (r21, x21) modelled symmetric.",
     why="Nothing is silent: a result that rests on an assumption says which one, with the value used.",
     example="An ExternalNetworkInjection without RegulatingControl: slack voltage 1.0 pu (nominal).",
     references="IEC 61970-301; CGMES 2.4.15 SSH profile.",

@@ -265,14 +265,74 @@ class RatioTapChanger(TapChangerBase):
     ] = None
     step_voltage_increment_pct: Annotated[float | None, attr("RatioTapChanger.stepVoltageIncrement")] = None
     tcul_control_mode: Annotated[str | None, attr("RatioTapChanger.tculControlMode", read=Read.ENUM)] = None
+    table: Annotated[MRID | None, ref("RatioTapChanger.RatioTapChangerTable", targets=("RatioTapChangerTable",))] = None
 
 
 class PhaseTapChanger(TapChangerBase):
-    """Any phase tap changer: kept and flagged, not modelled in the balanced radial solve."""
+    """A phase tap changer (Linear, Symmetrical, Asymmetrical, Tabular); its kind is ``cim_class``.
+
+    Angles in degrees, the voltage step in % of the end's ratedU, xMin/xMax in ohm (IEC 61970-301).
+    """
 
     transformer_end: Annotated[MRID | None, ref("PhaseTapChanger.TransformerEnd", targets=("PowerTransformerEnd",))] = (
         None
     )
+    step_phase_shift_increment_deg: Annotated[float | None, attr("PhaseTapChangerLinear.stepPhaseShiftIncrement")] = (
+        None
+    )
+    voltage_step_increment_pct: Annotated[float | None, attr("PhaseTapChangerNonLinear.voltageStepIncrement")] = None
+    winding_connection_angle_deg: Annotated[
+        float | None, attr("PhaseTapChangerAsymmetrical.windingConnectionAngle")
+    ] = None
+    x_min_ohm: Annotated[
+        float | None, attr("PhaseTapChangerLinear.xMin", "PhaseTapChangerNonLinear.xMin", q=Q.IMPEDANCE)
+    ] = None
+    x_max_ohm: Annotated[
+        float | None, attr("PhaseTapChangerLinear.xMax", "PhaseTapChangerNonLinear.xMax", q=Q.IMPEDANCE)
+    ] = None
+    table: Annotated[
+        MRID | None, ref("PhaseTapChangerTabular.PhaseTapChangerTable", targets=("PhaseTapChangerTable",))
+    ] = None
+
+
+class TapChangerTablePoint(CimObject):
+    """One step of a RatioTapChangerTable or PhaseTapChangerTable (IEC 61970-301 TapChangerTablePoint).
+
+    ``ratio`` is the end's voltage at the step over its ratedU; ``angle_deg`` the phase shift (phase tables);
+    r, x, g, b are deviations in % of the end's (or ends') nominal values: value·(1 + pct/100).
+    """
+
+    table: Annotated[
+        MRID | None,
+        ref(
+            "RatioTapChangerTablePoint.RatioTapChangerTable",
+            "PhaseTapChangerTablePoint.PhaseTapChangerTable",
+            targets=("RatioTapChangerTable", "PhaseTapChangerTable"),
+        ),
+    ] = None
+    step: Annotated[int | None, attr("TapChangerTablePoint.step", read=Read.INT)] = None
+    ratio: Annotated[float | None, attr("TapChangerTablePoint.ratio")] = None
+    angle_deg: Annotated[float | None, attr("PhaseTapChangerTablePoint.angle")] = None
+    r_pct: Annotated[float | None, attr("TapChangerTablePoint.r")] = None
+    x_pct: Annotated[float | None, attr("TapChangerTablePoint.x")] = None
+    g_pct: Annotated[float | None, attr("TapChangerTablePoint.g")] = None
+    b_pct: Annotated[float | None, attr("TapChangerTablePoint.b")] = None
+
+
+class SeriesCompensator(Equipment):
+    """A series capacitor or reactor (or a line without charging): positive-sequence r + jx in ohm, no shunt."""
+
+    r_ohm: Annotated[float | None, attr("SeriesCompensator.r", q=Q.IMPEDANCE)] = None
+    x_ohm: Annotated[float | None, attr("SeriesCompensator.x", q=Q.IMPEDANCE)] = None
+
+
+class EquivalentBranch(Equipment):
+    """A branch left by a network reduction: r + jx from terminal 1 to 2, and r21 + jx21 back (ohm)."""
+
+    r_ohm: Annotated[float | None, attr("EquivalentBranch.r", q=Q.IMPEDANCE)] = None
+    x_ohm: Annotated[float | None, attr("EquivalentBranch.x", q=Q.IMPEDANCE)] = None
+    r21_ohm: Annotated[float | None, attr("EquivalentBranch.r21", q=Q.IMPEDANCE)] = None
+    x21_ohm: Annotated[float | None, attr("EquivalentBranch.x21", q=Q.IMPEDANCE)] = None
 
 
 class Switch(Equipment):

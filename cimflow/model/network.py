@@ -181,6 +181,22 @@ class Network:
         )
 
     @cached_property
+    def phase_tap_changers_of(self) -> Mapping[MRID, equipment.PhaseTapChanger]:
+        """PhaseTapChanger of each transformer end."""
+        return MappingProxyType(
+            {tc.transformer_end: tc for tc in self.of(equipment.PhaseTapChanger).values() if tc.transformer_end}
+        )
+
+    @cached_property
+    def table_points_of(self) -> Mapping[MRID, Mapping[int, equipment.TapChangerTablePoint]]:
+        """Points of each RatioTapChangerTable or PhaseTapChangerTable, by step."""
+        groups: dict[MRID, dict[int, equipment.TapChangerTablePoint]] = defaultdict(dict)
+        for point in self.of(equipment.TapChangerTablePoint).values():
+            if point.table is not None and point.step is not None:
+                groups[point.table][point.step] = point
+        return MappingProxyType({k: MappingProxyType(v) for k, v in groups.items()})
+
+    @cached_property
     def limits_of(self) -> Mapping[MRID, tuple[limits.CurrentLimit, ...]]:
         """CurrentLimits per terminal and per equipment mRID (whatever their limit set is attached to)."""
         sets = self.of(limits.OperationalLimitSet)

@@ -45,6 +45,9 @@ _FAMILIES: dict[type[CimObject], tuple[str, ...]] = {
         "PhaseTapChanger", "PhaseTapChangerLinear", "PhaseTapChangerSymmetrical", "PhaseTapChangerAsymmetrical",
         "PhaseTapChangerTabular", "PhaseTapChangerNonLinear",
     ),
+    equipment.TapChangerTablePoint: ("RatioTapChangerTablePoint", "PhaseTapChangerTablePoint"),
+    equipment.SeriesCompensator: ("SeriesCompensator",),
+    equipment.EquivalentBranch: ("EquivalentBranch",),
     equipment.Switch: (
         "Switch", "Breaker", "Disconnector", "LoadBreakSwitch", "Fuse", "Recloser", "Jumper", "Sectionaliser",
         "GroundDisconnector", "ProtectedSwitch", "DisconnectingCircuitBreaker", "Cut",

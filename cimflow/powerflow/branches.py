@@ -9,17 +9,27 @@ and x are missing, a CIM100 per-length impedance times the length is used (a 3-p
 its positive sequence, Z1 = mean self − mean mutual). A line between buses of different base voltage
 gets ``t = V_b_to / V_b_from`` so that the physical voltage is continuous.
 
-Two-winding transformers (PowerTransformerEnd 1 = from, 2 = to): the ends' star impedances r + jx,
-each referred to its end's ratedU, are summed on the end-2 side with the rated ratio,
-``z = z1·(U2/U1)² + z2``. The ideal ratio is ``t = (U1'/V_b1) / (U2'/V_b2)`` where ``U'`` is the
-end's ratedU moved by its RatioTapChanger: ``U' = neutralU·(1 + (step − neutralStep)·svi/100)``. The
-magnetising admittance g + jb stays at the end where the file gives it (a shunt at that end's bus).
+Transformers follow IEC 61970-301's star model in per unit of the ends' rated voltages, with each end's
+tap changers as an ideal (off-nominal, complex) transformer at that end's terminal (:mod:`.taps`):
+
+    V1 ─ 1/n1 ─┬─ z1 + z2 (rated pu) ─┬─ n2 ─ V2        y1 at ┬, y2 at ┬ (rated pu)
+
+where an end's ``r, x, g, b`` are referred to its ratedU (``z_i/(U_i²/S)``, so ``z = z1·(U2/U1)² + z2``
+in ohm at end 2), and ``n_i`` is the end's complex ratio at its step (ratio, phase shift, table
+corrections). As a branch from end 1 to end 2 (to-side base): ``t = (U1·n1/V_b1)/(U2·n2/V_b2)``, series
+``z·|n2|²`` ohm, magnetising ``y_i·U_i²/S / |U2·n2/V_b2|²``. The impedance thus stays on the inside of
+either end's tap: a tap on end 2 scales the whole series impedance seen from end 2 by ``|n2|²``, as one
+on end 1 does seen from end 1 (PowSyBl's CGMES import keeps the ideal transformer at the tapped end the
+same way). Table corrections (TapChangerTablePoint r, x, g, b in %) scale the whole series r, x and
+the magnetising g, b.
 Three-winding transformers are a star: each winding is a branch from its bus to an internal star bus
-whose base is end 1's ratedU, with ``z_i·(U1/U_i)²`` and ``t_i = (U_i'/V_b_i) / (U1/V_b_star)``.
+whose base is end 1's ratedU, with ``z_i·(U1/U_i)²`` and ``t_i = (U_i·n_i/V_b_i) / (U1/V_b_star)``.
 The clock number is applied as a phase shift (IEC 61970-301 PowerTransformerEnd.phaseAngleClock:
-end ``i`` lags end 1 by ``clock_i·30°``, so Dyn5 turns the low-voltage angles by −150°, as PowerFactory
+end ``i`` lags end 1 by ``clock_i·30°``, so Dyn5 turns the low-voltage angles by -150°, as PowerFactory
 and pandapower do); in a balanced radial feeder it rotates the angles downstream and changes no
-magnitude or flow. PhaseTapChangers are kept in the model and reported, not applied.
+magnitude or flow.
+
+SeriesCompensator and EquivalentBranch are series branches r + jx (ohm) without shunt admittance.
 """
 
 from __future__ import annotations
@@ -34,16 +44,19 @@ import numpy as np
 from cimflow.ids import MRID
 from cimflow.model.equipment import (
     ACLineSegment,
+    EquivalentBranch,
     PerLengthPhaseImpedance,
     PerLengthSequenceImpedance,
     PhaseImpedanceData,
     PowerTransformerEnd,
     RatioTapChanger,
+    SeriesCompensator,
     WireInfo,
     WireSpacingInfo,
 )
 from cimflow.model.network import Network
 from cimflow.powerflow.geometry import EARTH_RESISTIVITY_OHM_M, Wire, overhead_sequence
+from cimflow.powerflow.taps import NO_TAP, EndTap, end_tap
 
 Z_MIN_PU = 1e-6  # series impedance given to zero-impedance branches (a short, numerically safe)
 
@@ -160,18 +173,6 @@ def line_params(
     )
 
 
-def tap_voltage_kv(tap: RatioTapChanger | None, rated_kv: float) -> float:
-    """The end's winding voltage at the present tap: ``neutralU·(1 + (step − neutralStep)·svi/100)``."""
-    if tap is None or tap.step_voltage_increment_pct is None:
-        return rated_kv
-    neutral_step = tap.neutral_step if tap.neutral_step is not None else 0
-    step = tap.step
-    if step is None:
-        step = float(tap.normal_step) if tap.normal_step is not None else float(neutral_step)
-    neutral_u = tap.neutral_u_kv if tap.neutral_u_kv else rated_kv
-    return neutral_u * (1.0 + (step - neutral_step) * tap.step_voltage_increment_pct / 100.0)
-
-
 def _clock_rad(end: PowerTransformerEnd) -> float:
     return math.radians(30.0 * (end.phase_angle_clock or 0))
 
@@ -228,6 +229,22 @@ def _star_from_mesh(
     return {e1.mrid: (z12 + z13 - z23) / 2, e2.mrid: (z12 + z23 - z13) / 2, e3.mrid: (z13 + z23 - z12) / 2}
 
 
+def _tap(
+    network: Network, end: PowerTransformerEnd, rated_kv: float, taps: Mapping[MRID, RatioTapChanger] | None
+) -> EndTap:
+    ratio_taps = taps if taps is not None else network.tap_changers_of
+    return end_tap(end.mrid, rated_kv, ratio_taps, network.phase_tap_changers_of, network.table_points_of)
+
+
+def _scaled(z: complex, tap1: EndTap, tap2: EndTap) -> complex:
+    return complex(z.real * tap1.r_factor * tap2.r_factor, z.imag * tap1.x_factor * tap2.x_factor)
+
+
+def _magnetising(network: Network, end: PowerTransformerEnd, tap1: EndTap, tap2: EndTap) -> complex:
+    y = _end_y(network, end)
+    return complex(y.real * tap1.g_factor * tap2.g_factor, y.imag * tap1.b_factor * tap2.b_factor)
+
+
 def transformer_params(
     network: Network,
     end1: PowerTransformerEnd,
@@ -237,7 +254,8 @@ def transformer_params(
     s_base: float,
     taps: Mapping[MRID, RatioTapChanger] | None = None,
 ) -> BranchParams:
-    """Per-unit model of a two-winding transformer, end 1 at the from side (``taps``: by end, if not the network's)."""
+    """Per-unit model of a two-winding transformer, end 1 at the from side (``taps``: ratio taps by end, if not
+    the network's)."""
     notes: list[tuple[str, str, str]] = []
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_from
     u2 = end2.rated_u_kv if end2.rated_u_kv and end2.rated_u_kv > 0 else vb_to
@@ -245,20 +263,21 @@ def transformer_params(
         notes.append(("rated_u_kv", f"{u1:g} kV", "end 1 ratedU missing: the bus base voltage"))
     if u2 is not end2.rated_u_kv:
         notes.append(("rated_u_kv", f"{u2:g} kV", "end 2 ratedU missing: the bus base voltage"))
-    taps = taps if taps is not None else network.tap_changers_of
-    u1t = tap_voltage_kv(taps.get(end1.mrid), u1)
-    u2t = tap_voltage_kv(taps.get(end2.mrid), u2)
+    tap1, tap2 = _tap(network, end1, u1, taps), _tap(network, end2, u2, taps)
+    notes.extend(tap1.notes + tap2.notes)
     mesh = _mesh_z(network, end2, end1, u2, u1)
     # a CIM100 mesh impedance between the ends is the whole series impedance (files that give it, such as
     # CIMHub's, also repeat the winding resistances on the ends: counting both would double the resistance)
-    z_ohm_at_2 = mesh if mesh is not None else _end_z(end1) * (u2 / u1) ** 2 + _end_z(end2)
+    z_ohm_at_2 = _scaled(mesh if mesh is not None else _end_z(end1) * (u2 / u1) ** 2 + _end_z(end2), tap1, tap2)
+    k2 = u2 * tap2.n / vb_to  # end 2's inside (rated pu) over its bus voltage (to-side pu)
+    scale = abs(k2) ** 2
     z_base = vb_to * vb_to / s_base
-    tap = cmath.rect((u1t / vb_from) / (u2t / vb_to), _clock_rad(end2) - _clock_rad(end1))
+    tap = (u1 * tap1.n / vb_from) / k2 * cmath.rect(1.0, _clock_rad(end2) - _clock_rad(end1))
     return BranchParams(
-        y_series=_series(z_ohm_at_2 / z_base, notes, "r_ohm"),
-        # end 1's magnetising admittance at its terminal, expressed on the internal side of the ratio
-        y_from=_end_y(network, end1) * vb_from * vb_from / s_base * abs(tap) ** 2,
-        y_to=_end_y(network, end2) * z_base,
+        y_series=_series(z_ohm_at_2 * abs(tap2.n) ** 2 / z_base, notes, "r_ohm"),
+        # magnetising admittances on the inside of each end's tap, in rated pu, seen in the to-side base
+        y_from=_magnetising(network, end1, tap1, tap2) * u1 * u1 / s_base / scale,
+        y_to=_magnetising(network, end2, tap1, tap2) * u2 * u2 / s_base / scale,
         tap=tap,
         shunt_at_from_bus=0j,
         shunt_at_to_bus=0j,
@@ -279,17 +298,49 @@ def winding_params(
     notes: list[tuple[str, str, str]] = []
     ui = end.rated_u_kv if end.rated_u_kv and end.rated_u_kv > 0 else vb_winding
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_star
-    uit = tap_voltage_kv((taps if taps is not None else network.tap_changers_of).get(end.mrid), ui)
+    tap_i = _tap(network, end, ui, taps)
+    notes.extend(tap_i.notes)
     siblings = network.ends_of.get(end.power_transformer, ()) if end.power_transformer else ()
     star = _star_from_mesh(network, siblings, {end.mrid: vb_winding, end1.mrid: vb_star})
     z_star = star[end.mrid] if star is not None and end.mrid in star else _end_z(end) * (u1 / ui) ** 2
     z_base = vb_star * vb_star / s_base
-    tap = cmath.rect((uit / vb_winding) / (u1 / vb_star), _clock_rad(end1) - _clock_rad(end))
+    k_star = u1 / vb_star
+    tap = (ui * tap_i.n / vb_winding) / k_star * cmath.rect(1.0, _clock_rad(end1) - _clock_rad(end))
     return BranchParams(
-        y_series=_series(z_star / z_base, notes, "r_ohm"),
-        y_from=_end_y(network, end) * vb_winding * vb_winding / s_base * abs(tap) ** 2,
+        y_series=_series(_scaled(z_star, tap_i, NO_TAP) / z_base, notes, "r_ohm"),
+        y_from=_magnetising(network, end, tap_i, NO_TAP) * ui * ui / s_base / k_star**2,
         y_to=0j,
         tap=tap,
+        shunt_at_from_bus=0j,
+        shunt_at_to_bus=0j,
+        assumptions=tuple(notes),
+    )
+
+
+def series_params(
+    equipment: SeriesCompensator | EquivalentBranch, vb_from: float, vb_to: float, s_base: float
+) -> BranchParams:
+    """Per-unit series branch r + jx without shunt: a SeriesCompensator or an EquivalentBranch.
+
+    An EquivalentBranch whose r21, x21 (terminal 2 to 1) differ from r, x is not reciprocal; cimflow keeps
+    r, x both ways and says so.
+    """
+    notes: list[tuple[str, str, str]] = []
+    r, x = equipment.r_ohm, equipment.x_ohm
+    if r is None or x is None:
+        notes.append(("r_ohm", "0", "r or x missing"))
+    if isinstance(equipment, EquivalentBranch) and (
+        (equipment.r21_ohm is not None and equipment.r21_ohm != r)
+        or (equipment.x21_ohm is not None and equipment.x21_ohm != x)
+    ):
+        notes.append(("r21_ohm", f"r = {r or 0:g}, x = {x or 0:g} ohm both ways",
+                      "a non-reciprocal branch (r21, x21 differ) is modelled symmetric"))  # fmt: skip
+    z_base = vb_to * vb_to / s_base
+    return BranchParams(
+        y_series=_series(complex(r or 0.0, x or 0.0) / z_base, notes, "r_ohm"),
+        y_from=0j,
+        y_to=0j,
+        tap=complex(vb_to / vb_from),
         shunt_at_from_bus=0j,
         shunt_at_to_bus=0j,
         assumptions=tuple(notes),

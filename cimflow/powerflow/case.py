@@ -19,10 +19,10 @@ from cimflow.catalog import inputs as icodes
 from cimflow.findings import Finding, Location, Outcome, make_finding
 from cimflow.ids import MRID
 from cimflow.model.base import CimObject
-from cimflow.model.equipment import ACLineSegment, PowerTransformerEnd
+from cimflow.model.equipment import ACLineSegment, EquivalentBranch, PowerTransformerEnd, SeriesCompensator
 from cimflow.model.network import Network
 from cimflow.powerflow.arrays import PerUnitCase
-from cimflow.powerflow.branches import BranchParams, line_params, transformer_params, winding_params
+from cimflow.powerflow.branches import BranchParams, line_params, series_params, transformer_params, winding_params
 from cimflow.powerflow.injections import InjectionTable, collect_injections
 from cimflow.powerflow.tanks import TankEquivalents, tank_equivalents
 from cimflow.topology.model import Branch, BranchKind, Bus, Topology
@@ -235,6 +235,10 @@ def build_case(
             p = line_params(network, equipment, vb[f], vb[t], s_base_mva, frequency_hz)
             rating = limits.current_a(br.from_terminal, br.to_terminal, br.mrid)
             s_nom = float("nan")
+        elif isinstance(equipment, (SeriesCompensator, EquivalentBranch)):
+            p = series_params(equipment, vb[f], vb[t], s_base_mva)
+            rating = limits.current_a(br.from_terminal, br.to_terminal, br.mrid)
+            s_nom = float("nan")
         elif br.kind is BranchKind.TRANSFORMER and (pair := _two_windings(network, tanks, br, (vb[f], vb[t]))):
             e1, e2 = pair
             p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva, taps)
@@ -247,7 +251,8 @@ def build_case(
             s_nom = float(end.rated_s_mva) if end.rated_s_mva else float("nan")
         else:
             # no impedance cimflow can read (e.g. a CIM100 TransformerTank described only by catalogue
-            # data): a near short circuit at the nominal ratio of the two buses, reported as CF051
+            # data, or two-terminal equipment of a class cimflow does not model): a near short circuit at
+            # the nominal ratio of the two buses, reported as CF051
             transformer = (
                 br.kind in (BranchKind.TRANSFORMER, BranchKind.TRANSFORMER_WINDING) or "Transformer" in br.cim_class
             )

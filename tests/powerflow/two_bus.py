@@ -1,0 +1,332 @@
+"""A two-bus transformer case written as CGMES 2.4.15 (EQ, SSH, TP), and its solution by hand.
+
+The case: a source holds bus 1 (110 kV level) at ``v1_kv``; a transformer (end 1 at bus 1, end 2 at
+bus 2, 20 kV level) feeds a constant-power load at bus 2. Each end may carry r, x, g, b, a
+RatioTapChanger (with or without a RatioTapChangerTable) and a PhaseTapChanger of any kind.
+
+``solve_by_hand`` solves the same circuit from its physical description, independently of cimflow's
+branch code: each end's tap changers are an ideal transformer of complex ratio ``n`` at that end's
+terminal; between the two ideal transformers, everything is in per unit of the ends' rated voltages
+(IEC 61970-301 star model: ``z = z1/(U1²/S) + z2/(U2²/S)``, magnetising ``y_i·U_i²/S`` inside end i).
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NS = (
+    'xmlns:cim="http://iec.ch/TC57/2013/CIM-schema-cim16#" '
+    'xmlns:entsoe="http://entsoe.eu/CIM/SchemaExtension/3/1#" '
+    'xmlns:md="http://iec.ch/TC57/61970-552/ModelDescription/1#" '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+)
+CIM = "http://iec.ch/TC57/2013/CIM-schema-cim16#"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A RatioTapChanger: step, neutral step, % per step; ``table`` maps step -> (ratio, r%, x%, g%, b%)."""
+
+    step: int
+    neutral: int = 0
+    svi_pct: float = 1.25
+    neutral_u_kv: float | None = None
+    table: dict[int, tuple[float, float, float, float, float]] | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A PhaseTapChanger of class ``kind`` ("Linear", "Symmetrical", "Asymmetrical", "Tabular")."""
+
+    kind: str
+    step: int
+    neutral: int = 0
+    low: int = -10
+    high: int = 10
+    increment: float = 2.0  # degrees per step (Linear) or % per step (Symmetrical, Asymmetrical)
+    winding_angle_deg: float = 90.0
+    table: dict[int, tuple[float, float, float, float, float, float]] | None = None  # step -> ratio, angle, r, x, g, b
+    normal: int | None = None  # EQ normalStep (default: the neutral step)
+
+
+@dataclass(frozen=True)
+class End:
+    """One transformer end: star values referred to its ratedU, and its tap changers."""
+
+    rated_kv: float
+    r_ohm: float = 0.0
+    x_ohm: float = 0.0
+    g_s: float = 0.0
+    b_s: float = 0.0
+    ratio: Ratio | None = None
+    phase: Phase | None = None
+
+
+@dataclass(frozen=True)
+class TwoBus:
+    """The case; bus 1 at ``v1_kv``, load ``p_mw + j q_mvar`` at bus 2."""
+
+    end1: End = field(default_factory=lambda: End(115.0, r_ohm=2.0, x_ohm=40.0))
+    end2: End = field(default_factory=lambda: End(21.0))
+    v1_kv: float = 112.0
+    p_mw: float = 30.0
+    q_mvar: float = 10.0
+    base_kv: tuple[float, float] = (110.0, 20.0)
+    series: tuple[str, float, float] | None = None  # (class, r ohm, x ohm): this branch instead of the transformer
+
+
+def _ratio_n(end: End) -> tuple[complex, list[float]]:
+    """Complex ratio of an end's tap changers and the factors on r, x, g, b (IEC 61970-301 formulas)."""
+    n, f = 1 + 0j, [1.0, 1.0, 1.0, 1.0]
+    rt = end.ratio
+    if rt is not None:
+        if rt.table is not None:
+            ratio, *pct = rt.table[rt.step]
+            n *= ratio
+            f = [a * (1 + p / 100) for a, p in zip(f, pct, strict=True)]
+        else:
+            u0 = rt.neutral_u_kv or end.rated_kv
+            n *= u0 / end.rated_kv * (1 + (rt.step - rt.neutral) * rt.svi_pct / 100)
+    ph = end.phase
+    if ph is not None:
+        k = ph.step - ph.neutral
+        if ph.kind == "Linear":
+            n *= cmath.rect(1, math.radians(k * ph.increment))
+        elif ph.kind == "Symmetrical":
+            n *= cmath.rect(1, 2 * math.atan(k * ph.increment / 100 / 2))
+        elif ph.kind == "Asymmetrical":
+            n *= 1 + k * ph.increment / 100 * cmath.rect(1, math.radians(ph.winding_angle_deg))
+        else:
+            assert ph.table is not None
+            ratio, angle, *pct = ph.table[ph.step]
+            n *= cmath.rect(ratio, math.radians(angle))
+            f = [a * (1 + p / 100) for a, p in zip(f, pct, strict=True)]
+    return n, f
+
+
+def solve_by_hand(case: TwoBus, *, s_mva: float = 100.0) -> complex:
+    """Voltage phasor (kV) at bus 2, bus 1 at angle 0: Newton on the one unknown inside voltage."""
+    if case.series is not None:  # a series branch r + jx between buses of one base voltage
+        _cls, r, x = case.series
+        kv = case.base_kv[0]
+        case = TwoBus(End(kv, r, x), End(kv), case.v1_kv, case.p_mw, case.q_mvar, case.base_kv)
+    e1, e2 = case.end1, case.end2
+    n1, f1 = _ratio_n(e1)
+    n2, f2 = _ratio_n(e2)
+    fr, fx, fg, fb = (a * b for a, b in zip(f1, f2, strict=True))
+    z = complex(e1.r_ohm, e1.x_ohm) / (e1.rated_kv**2 / s_mva) + complex(e2.r_ohm, e2.x_ohm) / (e2.rated_kv**2 / s_mva)
+    z = complex(z.real * fr, z.imag * fx)
+    y2 = complex(e2.g_s * fg, e2.b_s * fb) * e2.rated_kv**2 / s_mva
+    a = case.v1_kv / (e1.rated_kv * n1)  # inside end 1, rated pu (end 1's magnetising only loads the source)
+    s_load = complex(case.p_mw, case.q_mvar) / s_mva
+
+    def mismatch(b: complex) -> complex:
+        # power leaving the inside of end 2 towards the load (the ideal transformer n2 is lossless)
+        i_b = (a - b) / z - y2 * b
+        return b * i_b.conjugate() - s_load
+
+    b = a
+    for _ in range(50):
+        h = 1e-7
+        d_re = (mismatch(b + h) - mismatch(b)) / h
+        d_im = (mismatch(b + 1j * h) - mismatch(b)) / h
+        m = mismatch(b)
+        det = d_re.real * d_im.imag - d_im.real * d_re.imag
+        step_re = (m.real * d_im.imag - d_im.real * m.imag) / det
+        step_im = (d_re.real * m.imag - m.real * d_re.imag) / det
+        b -= complex(step_re, step_im)
+        if abs(m) < 1e-13:
+            break
+    return b * e2.rated_kv * n2
+
+
+def _obj(cls: str, mrid: str, body: list[str], *, about: bool = False) -> str:
+    ident = f'rdf:about="#_{mrid}"' if about else f'rdf:ID="_{mrid}"'
+    return f"  <cim:{cls} {ident}>\n" + "".join(f"    {line}\n" for line in body) + f"  </cim:{cls}>\n"
+
+
+def _lit(prop: str, value: object) -> str:
+    return f"<cim:{prop}>{value}</cim:{prop}>"
+
+
+def _ref(prop: str, mrid: str) -> str:
+    return f'<cim:{prop} rdf:resource="#_{mrid}"/>'
+
+
+def _doc(profile: str, body: str, mid: str) -> bytes:
+    dep = "" if profile == "EquipmentCore/3/1" else '    <md:Model.DependentOn rdf:resource="urn:uuid:eq-model"/>\n'
+    head = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<rdf:RDF {NS}>\n'
+        f'  <md:FullModel rdf:about="urn:uuid:{mid}">\n'
+        "    <md:Model.scenarioTime>2025-01-01T00:00:00Z</md:Model.scenarioTime>\n"
+        "    <md:Model.created>2025-01-01T00:00:00Z</md:Model.created>\n"
+        "    <md:Model.version>1</md:Model.version>\n"
+        f"{dep}"
+        f"    <md:Model.profile>http://entsoe.eu/CIM/{profile}</md:Model.profile>\n"
+        "    <md:Model.modelingAuthoritySet>urn:cimflow:tests</md:Model.modelingAuthoritySet>\n"
+        "  </md:FullModel>\n"
+    )
+    return (head + body + "</rdf:RDF>\n").encode()
+
+
+def _tap_objects(i: int, end: End, eq: list[str], ssh: list[str]) -> None:
+    rt, ph = end.ratio, end.phase
+    if rt is not None:
+        body = [
+            _lit("IdentifiedObject.name", f"RTC{i}"),
+            _ref("RatioTapChanger.TransformerEnd", f"end{i}"),
+            _lit("TapChanger.lowStep", -10),
+            _lit("TapChanger.highStep", 10),
+            _lit("TapChanger.neutralStep", rt.neutral),
+            _lit("TapChanger.normalStep", rt.neutral),
+            _lit("TapChanger.neutralU", rt.neutral_u_kv or end.rated_kv),
+            _lit("TapChanger.ltcFlag", "false"),
+            _lit("RatioTapChanger.stepVoltageIncrement", rt.svi_pct),
+            f'<cim:RatioTapChanger.tculControlMode rdf:resource="{CIM}TransformerControlMode.volt"/>',
+        ]
+        if rt.table is not None:
+            body.append(_ref("RatioTapChanger.RatioTapChangerTable", f"rtab{i}"))
+            eq.append(_obj("RatioTapChangerTable", f"rtab{i}", [_lit("IdentifiedObject.name", f"RTAB{i}")]))
+            for s, (ratio, r, x, g, b) in rt.table.items():
+                eq.append(_obj("RatioTapChangerTablePoint", f"rtab{i}p{s + 100}", [
+                    _ref("RatioTapChangerTablePoint.RatioTapChangerTable", f"rtab{i}"),
+                    _lit("TapChangerTablePoint.step", s), _lit("TapChangerTablePoint.ratio", ratio),
+                    _lit("TapChangerTablePoint.r", r), _lit("TapChangerTablePoint.x", x),
+                    _lit("TapChangerTablePoint.g", g), _lit("TapChangerTablePoint.b", b),
+                ]))  # fmt: skip
+        eq.append(_obj("RatioTapChanger", f"rtc{i}", body))
+        ssh.append(_obj("RatioTapChanger", f"rtc{i}", [_lit("TapChanger.controlEnabled", "false"),
+                                                        _lit("TapChanger.step", rt.step)], about=True))  # fmt: skip
+    if ph is not None:
+        cls = f"PhaseTapChanger{ph.kind}"
+        body = [
+            _lit("IdentifiedObject.name", f"PTC{i}"),
+            _ref("PhaseTapChanger.TransformerEnd", f"end{i}"),
+            _lit("TapChanger.lowStep", ph.low),
+            _lit("TapChanger.highStep", ph.high),
+            _lit("TapChanger.neutralStep", ph.neutral),
+            _lit("TapChanger.normalStep", ph.neutral if ph.normal is None else ph.normal),
+            _lit("TapChanger.neutralU", end.rated_kv),
+            _lit("TapChanger.ltcFlag", "false"),
+        ]
+        if ph.kind == "Linear":
+            body += [_lit("PhaseTapChangerLinear.stepPhaseShiftIncrement", ph.increment),
+                     _lit("PhaseTapChangerLinear.xMin", 0), _lit("PhaseTapChangerLinear.xMax", 0)]  # fmt: skip
+        elif ph.kind in ("Symmetrical", "Asymmetrical"):
+            body += [_lit("PhaseTapChangerNonLinear.voltageStepIncrement", ph.increment),
+                     _lit("PhaseTapChangerNonLinear.xMin", 0), _lit("PhaseTapChangerNonLinear.xMax", 0)]  # fmt: skip
+            if ph.kind == "Asymmetrical":
+                body.append(_lit("PhaseTapChangerAsymmetrical.windingConnectionAngle", ph.winding_angle_deg))
+        else:
+            assert ph.table is not None
+            body.append(_ref("PhaseTapChangerTabular.PhaseTapChangerTable", f"ptab{i}"))
+            eq.append(_obj("PhaseTapChangerTable", f"ptab{i}", [_lit("IdentifiedObject.name", f"PTAB{i}")]))
+            for s, (ratio, angle, r, x, g, b) in ph.table.items():
+                eq.append(_obj("PhaseTapChangerTablePoint", f"ptab{i}p{s + 100}", [
+                    _ref("PhaseTapChangerTablePoint.PhaseTapChangerTable", f"ptab{i}"),
+                    _lit("TapChangerTablePoint.step", s), _lit("TapChangerTablePoint.ratio", ratio),
+                    _lit("PhaseTapChangerTablePoint.angle", angle),
+                    _lit("TapChangerTablePoint.r", r), _lit("TapChangerTablePoint.x", x),
+                    _lit("TapChangerTablePoint.g", g), _lit("TapChangerTablePoint.b", b),
+                ]))  # fmt: skip
+        eq.append(_obj(cls, f"ptc{i}", body))
+        ssh.append(_obj(cls, f"ptc{i}", [_lit("TapChanger.controlEnabled", "false"),
+                                          _lit("TapChanger.step", ph.step)], about=True))  # fmt: skip
+
+
+def write_two_bus(case: TwoBus, folder: Path) -> list[Path]:
+    """Write the case as EQ, SSH and TP files in ``folder``; return their paths."""
+    eq: list[str] = [
+        _obj("GeographicalRegion", "gr", [_lit("IdentifiedObject.name", "R")]),
+        _obj("SubGeographicalRegion", "sgr", [_lit("IdentifiedObject.name", "S"),
+                                              _ref("SubGeographicalRegion.Region", "gr")]),
+        _obj("Substation", "sub", [_lit("IdentifiedObject.name", "SUB"), _ref("Substation.Region", "sgr")]),
+    ]  # fmt: skip
+    ssh: list[str] = []
+    tp: list[str] = []
+    for i, kv in enumerate(case.base_kv, start=1):
+        eq.append(_obj("BaseVoltage", f"bv{i}", [_lit("IdentifiedObject.name", f"{kv:g} kV"),
+                                                  _lit("BaseVoltage.nominalVoltage", kv)]))  # fmt: skip
+        eq.append(_obj("VoltageLevel", f"vl{i}", [_lit("IdentifiedObject.name", f"VL{i}"),
+                                                   _ref("VoltageLevel.Substation", "sub"),
+                                                   _ref("VoltageLevel.BaseVoltage", f"bv{i}")]))  # fmt: skip
+        tp.append(_obj("TopologicalNode", f"tn{i}", [_lit("IdentifiedObject.name", f"N{i}"),
+                                                      _ref("TopologicalNode.ConnectivityNodeContainer", f"vl{i}"),
+                                                      _ref("TopologicalNode.BaseVoltage", f"bv{i}")]))  # fmt: skip
+
+    def terminal(tid: str, equipment: str, seq: int, node: int) -> None:
+        eq.append(_obj("Terminal", tid, [_lit("IdentifiedObject.name", tid),
+                                         _ref("Terminal.ConductingEquipment", equipment),
+                                         _lit("ACDCTerminal.sequenceNumber", seq)]))  # fmt: skip
+        ssh.append(_obj("Terminal", tid, [_lit("ACDCTerminal.connected", "true")], about=True))
+        tp.append(_obj("Terminal", tid, [_ref("Terminal.TopologicalNode", f"tn{node}")], about=True))
+
+    eq.append(_obj("ExternalNetworkInjection", "src", [
+        _lit("IdentifiedObject.name", "grid"), _ref("Equipment.EquipmentContainer", "vl1"),
+        _lit("ExternalNetworkInjection.governorSCD", 0), _lit("ExternalNetworkInjection.maxP", 9999),
+        _lit("ExternalNetworkInjection.minP", -9999), _lit("ExternalNetworkInjection.maxQ", 9999),
+        _lit("ExternalNetworkInjection.minQ", -9999), _ref("RegulatingCondEq.RegulatingControl", "rc"),
+    ]))  # fmt: skip
+    eq.append(_obj("RegulatingControl", "rc", [
+        _lit("IdentifiedObject.name", "rc"), _ref("RegulatingControl.Terminal", "t_src"),
+        f'<cim:RegulatingControl.mode rdf:resource="{CIM}RegulatingControlModeKind.voltage"/>',
+    ]))  # fmt: skip
+    terminal("t_src", "src", 1, 1)
+    ssh.append(_obj("ExternalNetworkInjection", "src", [
+        _lit("RegulatingCondEq.controlEnabled", "true"), _lit("ExternalNetworkInjection.p", -case.p_mw),
+        _lit("ExternalNetworkInjection.q", -case.q_mvar), _lit("ExternalNetworkInjection.referencePriority", 1),
+    ], about=True))  # fmt: skip
+    ssh.append(_obj("RegulatingControl", "rc", [
+        _lit("RegulatingControl.discrete", "false"), _lit("RegulatingControl.enabled", "true"),
+        _lit("RegulatingControl.targetDeadband", 0), _lit("RegulatingControl.targetValue", case.v1_kv),
+        f'<cim:RegulatingControl.targetValueUnitMultiplier rdf:resource="{CIM}UnitMultiplier.k"/>',
+    ], about=True))  # fmt: skip
+    if case.series is not None:
+        cls, r, x = case.series
+        eq.append(_obj(cls, "br", [_lit("IdentifiedObject.name", "BR"), _ref("Equipment.EquipmentContainer", "vl1"),
+                                   _ref("ConductingEquipment.BaseVoltage", "bv1"),
+                                   _lit(f"{cls}.r", r), _lit(f"{cls}.x", x)]))  # fmt: skip
+        terminal("t_br1", "br", 1, 1)
+        terminal("t_br2", "br", 2, 2)
+    else:
+        eq.append(
+            _obj(
+                "PowerTransformer",
+                "tr",
+                [_lit("IdentifiedObject.name", "TR"), _ref("Equipment.EquipmentContainer", "sub")],
+            )
+        )
+    for i, end in enumerate((case.end1, case.end2) if case.series is None else (), start=1):
+        terminal(f"t_tr{i}", "tr", i, i)
+        eq.append(_obj("PowerTransformerEnd", f"end{i}", [
+            _lit("IdentifiedObject.name", f"E{i}"), _lit("TransformerEnd.endNumber", i),
+            _ref("TransformerEnd.Terminal", f"t_tr{i}"), _ref("TransformerEnd.BaseVoltage", f"bv{i}"),
+            _ref("PowerTransformerEnd.PowerTransformer", "tr"),
+            _lit("PowerTransformerEnd.r", end.r_ohm), _lit("PowerTransformerEnd.x", end.x_ohm),
+            _lit("PowerTransformerEnd.g", end.g_s), _lit("PowerTransformerEnd.b", end.b_s),
+            _lit("PowerTransformerEnd.ratedS", 100), _lit("PowerTransformerEnd.ratedU", end.rated_kv),
+            f'<cim:PowerTransformerEnd.connectionKind rdf:resource="{CIM}WindingConnection.Y"/>',
+            _lit("PowerTransformerEnd.phaseAngleClock", 0),
+        ]))  # fmt: skip
+        _tap_objects(i, end, eq, ssh)
+    eq.append(
+        _obj(
+            "EnergyConsumer", "load", [_lit("IdentifiedObject.name", "L"), _ref("Equipment.EquipmentContainer", "vl2")]
+        )
+    )
+    terminal("t_load", "load", 1, 2)
+    ssh.append(_obj("EnergyConsumer", "load", [_lit("EnergyConsumer.p", case.p_mw),
+                                                _lit("EnergyConsumer.q", case.q_mvar)], about=True))  # fmt: skip
+    paths = []
+    for name, profile, body in (
+        ("EQ", "EquipmentCore/3/1", eq),
+        ("SSH", "SteadyStateHypothesis/1/1", ssh),
+        ("TP", "Topology/4/1", tp),
+    ):
+        path = folder / f"two_bus_{name}.xml"
+        path.write_bytes(_doc(profile, "".join(body), "eq-model" if name == "EQ" else f"{name.lower()}-model"))
+        paths.append(path)
+    return paths
