@@ -121,7 +121,7 @@ VALUE_ASSUMED = entry(
     "disagrees with the VoltageLevel of its ConnectivityNodes, a load exponent other than 0, 1, 2 (carried as "
     "a ZIP blend), a StaticVarCompensator's voltage control and a converter's DC side that are not modelled, "
     "and equipment cimflow leaves out; and every simplification of a model: a tap table without a point at "
-    "the present step, a phase tap changer's reactance kept constant over its steps (xMin, xMax), a "
+    "the present step, a phase tap changer whose angle or reactance curve (xMin, xMax) cannot be computed, a "
     "non-reciprocal EquivalentBranch (r21, x21) modelled symmetric.",
     why="Nothing is silent: a result that rests on an assumption says which one, with the value used.",
     example="An ExternalNetworkInjection without RegulatingControl: slack voltage 1.0 pu (nominal).",

@@ -16,8 +16,9 @@ tap changers as an ideal (off-nominal, complex) transformer at that end's termin
 
 where an end's ``r, x, g, b`` are referred to its ratedU (``z_i/(U_i²/S)``, so ``z = z1·(U2/U1)² + z2``
 in ohm at end 2), and ``n_i`` is the end's complex ratio at its step (ratio, phase shift, table
-corrections). As a branch from end 1 to end 2 (to-side base): ``t = (U1·n1/V_b1)/(U2·n2/V_b2)``, series
-``z·|n2|²`` ohm, magnetising ``y_i·U_i²/S / |U2·n2/V_b2|²``. The impedance thus stays on the inside of
+corrections, a phase shifter's reactance curve). As a branch from end 1 to end 2 (to-side base):
+``t = (U1·n1/V_b1)/(U2·n2/V_b2)``, series ``z·|n2|²`` ohm, magnetising ``y_i·U_i²/S / |U2·n2/V_b2|²``.
+The impedance thus stays on the inside of
 either end's tap: a tap on end 2 scales the whole series impedance seen from end 2 by ``|n2|²``, as one
 on end 1 does seen from end 1 (PowSyBl's CGMES import keeps the ideal transformer at the tapped end the
 same way). Table corrections (TapChangerTablePoint r, x, g, b in %) scale the whole series r, x and
@@ -177,8 +178,8 @@ def _clock_rad(end: PowerTransformerEnd) -> float:
     return math.radians(30.0 * (end.phase_angle_clock or 0))
 
 
-def _end_z(end: PowerTransformerEnd) -> complex:
-    return complex(end.r_ohm or 0.0, end.x_ohm or 0.0)
+def _end_z(end: PowerTransformerEnd, tap: EndTap = NO_TAP) -> complex:
+    return complex(end.r_ohm or 0.0, (end.x_ohm or 0.0) + tap.x_add_ohm)
 
 
 def _end_y(network: Network, end: PowerTransformerEnd) -> complex:
@@ -268,7 +269,8 @@ def transformer_params(
     mesh = _mesh_z(network, end2, end1, u2, u1)
     # a CIM100 mesh impedance between the ends is the whole series impedance (files that give it, such as
     # CIMHub's, also repeat the winding resistances on the ends: counting both would double the resistance)
-    z_ohm_at_2 = _scaled(mesh if mesh is not None else _end_z(end1) * (u2 / u1) ** 2 + _end_z(end2), tap1, tap2)
+    z_mesh_or_star = mesh if mesh is not None else _end_z(end1, tap1) * (u2 / u1) ** 2 + _end_z(end2, tap2)
+    z_ohm_at_2 = _scaled(z_mesh_or_star, tap1, tap2)
     k2 = u2 * tap2.n / vb_to  # end 2's inside (rated pu) over its bus voltage (to-side pu)
     scale = abs(k2) ** 2
     z_base = vb_to * vb_to / s_base
@@ -302,7 +304,7 @@ def winding_params(
     notes.extend(tap_i.notes)
     siblings = network.ends_of.get(end.power_transformer, ()) if end.power_transformer else ()
     star = _star_from_mesh(network, siblings, {end.mrid: vb_winding, end1.mrid: vb_star})
-    z_star = star[end.mrid] if star is not None and end.mrid in star else _end_z(end) * (u1 / ui) ** 2
+    z_star = star[end.mrid] if star is not None and end.mrid in star else _end_z(end, tap_i) * (u1 / ui) ** 2
     z_base = vb_star * vb_star / s_base
     k_star = u1 / vb_star
     tap = (ui * tap_i.n / vb_winding) / k_star * cmath.rect(1.0, _clock_rad(end1) - _clock_rad(end))

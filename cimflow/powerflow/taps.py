@@ -17,16 +17,21 @@ SSH ``TapChanger.step``, else ``normalStep``, else ``neutralStep``, as for the r
 
 Sign convention: ``n`` multiplies the tapped end's rated voltage, ``U' = U·n``, so the voltage behind the
 ideal transformer is ``V/n``; a positive angle makes the terminal lead the transformer's inside (the angle
-PowSyBl reads from the same attributes, where it turns a CGMES angle alpha into an IIDM alpha of -alpha at end 1). The
-reactance's dependence on the step of the non-linear models (xMin, xMax) is not applied: when the two
-differ, cimflow keeps the ends' x and says so.
+PowSyBl reads from the same attributes, where it turns a CGMES angle alpha into an IIDM alpha of -alpha at end 1).
+
+Reactance over the steps (Linear, Symmetrical, Asymmetrical with xMin < xMax, IEC 61970-301 "u"-shaped curve):
+``x(alpha) = x + (xMax - xMin)·f²`` on the tapped end, with ``f = sin(alpha/2)/sin(alpha_max/2)`` (Linear,
+Symmetrical) or ``f = tan(alpha)/tan(alpha_max)·(sin(theta) - tan(alpha_max)·cos(theta))/(sin(theta) -
+tan(alpha)·cos(theta))`` (Asymmetrical), alpha_max the largest angle over lowStep..highStep. At the neutral step
+the end keeps its own x: the RDFS says PowerTransformerEnd.x wins where it and xMin disagree (when they agree,
+this is xMin + (xMax - xMin)·f², as PowSyBl computes it).
 """
 
 from __future__ import annotations
 
 import cmath
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cimflow.ids import MRID
@@ -45,6 +50,7 @@ class EndTap:
     g_factor: float = 1.0
     b_factor: float = 1.0
     notes: tuple[Note, ...] = ()
+    x_add_ohm: float = 0.0  # reactance added on the tapped end (ohm at its ratedU): a phase shifter's "u" curve
 
 
 NO_TAP = EndTap()
@@ -114,25 +120,62 @@ def _tabular(tap: PhaseTapChanger, _offset: float, points: Mapping[MRID, Mapping
     return _with_point(NO_TAP, point, n)
 
 
+def _linear_angle(tap: PhaseTapChanger, offset: float) -> float:
+    return math.radians(offset * (tap.step_phase_shift_increment_deg or 0.0))
+
+
+def _symmetrical_angle(tap: PhaseTapChanger, offset: float) -> float:
+    return 2.0 * math.atan(offset * (tap.voltage_step_increment_pct or 0.0) / 200.0)
+
+
+def _asymmetrical_n(tap: PhaseTapChanger, offset: float) -> complex:
+    du = offset * (tap.voltage_step_increment_pct or 0.0) / 100.0
+    return 1.0 + du * cmath.rect(1.0, math.radians(tap.winding_connection_angle_deg or 0.0))
+
+
+def _u_curve(tap: PhaseTapChanger, alpha: float, alpha_of: Callable[[float], float]) -> tuple[float, tuple[Note, ...]]:
+    """Reactance added at angle ``alpha`` (rad) by the tap changer's xMin..xMax curve, and a note if it cannot."""
+    x_min, x_max = tap.x_min_ohm, tap.x_max_ohm
+    if x_min is None or x_max is None or x_min < 0 or x_max <= x_min:
+        return 0.0, ()
+    neutral = tap.neutral_step or 0
+    ends = [alpha_of(step - neutral) for step in (tap.low_step, tap.high_step) if step is not None]
+    alpha_max = max(ends, default=0.0)
+    if alpha_max <= 0:
+        return 0.0, (("xMax", "the ends' x at every step", "no positive angle over lowStep..highStep"),)
+    if tap.cim_class == "PhaseTapChangerAsymmetrical":
+        theta = math.radians(tap.winding_connection_angle_deg or 0.0)
+        num = math.sin(theta) - math.tan(alpha_max) * math.cos(theta)
+        den = math.sin(theta) - math.tan(alpha) * math.cos(theta)
+        f = math.tan(alpha) / math.tan(alpha_max) * num / den if den else 1.0
+    else:
+        f = math.sin(alpha / 2.0) / math.sin(alpha_max / 2.0)
+    return (x_max - x_min) * f * f, ()
+
+
 def _linear(tap: PhaseTapChanger, offset: float, _points: object) -> EndTap:
     if tap.step_phase_shift_increment_deg is None:
         return EndTap(notes=(("PhaseTapChangerLinear.stepPhaseShiftIncrement", "no phase shift", "missing"),))
-    return EndTap(cmath.rect(1.0, math.radians(offset * tap.step_phase_shift_increment_deg)), notes=_x_note(tap))
+    alpha = _linear_angle(tap, offset)
+    x_add, notes = _u_curve(tap, alpha, lambda k: _linear_angle(tap, k))
+    return EndTap(cmath.rect(1.0, alpha), notes=notes, x_add_ohm=x_add)
 
 
 def _symmetrical(tap: PhaseTapChanger, offset: float, _points: object) -> EndTap:
     if tap.voltage_step_increment_pct is None:
         return EndTap(notes=(("PhaseTapChangerNonLinear.voltageStepIncrement", "no phase shift", "missing"),))
-    du = offset * tap.voltage_step_increment_pct / 100.0
-    return EndTap(cmath.rect(1.0, 2.0 * math.atan(du / 2.0)), notes=_x_note(tap))
+    alpha = _symmetrical_angle(tap, offset)
+    x_add, notes = _u_curve(tap, alpha, lambda k: _symmetrical_angle(tap, k))
+    return EndTap(cmath.rect(1.0, alpha), notes=notes, x_add_ohm=x_add)
 
 
 def _asymmetrical(tap: PhaseTapChanger, offset: float, _points: object) -> EndTap:
     if tap.voltage_step_increment_pct is None or tap.winding_connection_angle_deg is None:
         return EndTap(notes=(("PhaseTapChangerAsymmetrical.windingConnectionAngle", "no phase shift",
                               "voltageStepIncrement or windingConnectionAngle missing"),))  # fmt: skip
-    du = offset * tap.voltage_step_increment_pct / 100.0
-    return EndTap(1.0 + du * cmath.rect(1.0, math.radians(tap.winding_connection_angle_deg)), notes=_x_note(tap))
+    n = _asymmetrical_n(tap, offset)
+    x_add, notes = _u_curve(tap, cmath.phase(n), lambda k: cmath.phase(_asymmetrical_n(tap, k)))
+    return EndTap(n, notes=notes, x_add_ohm=x_add)
 
 
 _PHASE_MODELS = {
@@ -149,13 +192,6 @@ def _phase_state(tap: PhaseTapChanger, points: Mapping[MRID, Mapping[int, TapCha
         return EndTap(notes=(("PhaseTapChanger", "no phase shift",
                               f"{tap.cim_class} is abstract: no model of the phase shift"),))  # fmt: skip
     return model(tap, present_step(tap) - (tap.neutral_step or 0), points)
-
-
-def _x_note(tap: PhaseTapChanger) -> tuple[Note, ...]:
-    if tap.x_min_ohm is not None and tap.x_max_ohm is not None and tap.x_min_ohm != tap.x_max_ohm:
-        return (("xMin", "the ends' x at every step",
-                 "the reactance's dependence on the step (xMin..xMax) is not modelled"),)  # fmt: skip
-    return ()
 
 
 def end_tap(
@@ -180,5 +216,6 @@ def end_tap(
             state.g_factor * p.g_factor,
             state.b_factor * p.b_factor,
             state.notes + p.notes,
+            state.x_add_ohm + p.x_add_ohm,
         )
     return state

@@ -38,6 +38,18 @@ CASES = {
     "ratio-and-asymmetrical-end1": TwoBus(
         end1=End(115, 2, 40, g_s=2e-5, b_s=-8e-5, ratio=Ratio(2), phase=Phase("Asymmetrical", 7, winding_angle_deg=120))
     ),
+    "symmetrical-x-curve-end1": TwoBus(
+        end1=End(115, 2, 40, phase=Phase("Symmetrical", 6, normal=6, low=-8, high=12, x_range=(40, 52)))
+    ),
+    "linear-x-curve-end2": TwoBus(
+        end1=End(115), end2=End(21, 0.07, 1.3, phase=Phase("Linear", -7, x_range=(1.3, 1.9)))
+    ),
+    "asymmetrical-x-curve-end1": TwoBus(
+        end1=End(115, 2, 40, phase=Phase("Asymmetrical", 9, low=-15, high=12, winding_angle_deg=60, x_range=(40, 47)))
+    ),
+    "asymmetrical-x-curve-below-neutral": TwoBus(
+        end1=End(115, 2, 40, phase=Phase("Asymmetrical", -10, low=-15, high=12, winding_angle_deg=120, x_range=(40, 47)))
+    ),
     "tabular-end1": TwoBus(end1=End(115, 2, 40, phase=Phase("Tabular", 2, table=_PHASE_TABLE))),
     "tabular-end2": TwoBus(end1=End(115, 2, 40), end2=End(21, phase=Phase("Tabular", -4, table=_PHASE_TABLE))),
     "series-compensator": TwoBus(series=("SeriesCompensator", 0.5, -31.8), base_kv=(110.0, 110.0)),

@@ -50,6 +50,7 @@ class Phase:
     winding_angle_deg: float = 90.0
     table: dict[int, tuple[float, float, float, float, float, float]] | None = None  # step -> ratio, angle, r, x, g, b
     normal: int | None = None  # EQ normalStep (default: the neutral step)
+    x_range: tuple[float, float] = (0.0, 0.0)  # xMin, xMax (ohm): the reactance's "u" curve over the steps
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,31 @@ class TwoBus:
     series: tuple[str, float, float] | None = None  # (class, r ohm, x ohm): this branch instead of the transformer
 
 
+def _phase_n(ph: Phase, step: int) -> complex:
+    k = step - ph.neutral
+    if ph.kind == "Linear":
+        return cmath.rect(1, math.radians(k * ph.increment))
+    if ph.kind == "Symmetrical":
+        return cmath.rect(1, 2 * math.atan(k * ph.increment / 100 / 2))
+    return 1 + k * ph.increment / 100 * cmath.rect(1, math.radians(ph.winding_angle_deg))
+
+
+def phase_x_ohm(end: End) -> float:
+    """The end's reactance at its phase tap changer's step: the IEC 61970-301 "u" curve from xMin to xMax."""
+    ph = end.phase
+    if ph is None or ph.kind == "Tabular" or ph.x_range[1] <= ph.x_range[0]:
+        return end.x_ohm
+    a = cmath.phase(_phase_n(ph, ph.step))
+    a_max = max(cmath.phase(_phase_n(ph, ph.low)), cmath.phase(_phase_n(ph, ph.high)))
+    if ph.kind == "Asymmetrical":
+        th = math.radians(ph.winding_angle_deg)
+        f = math.tan(a) / math.tan(a_max) * (math.sin(th) - math.tan(a_max) * math.cos(th))
+        f /= math.sin(th) - math.tan(a) * math.cos(th)
+    else:
+        f = math.sin(a / 2) / math.sin(a_max / 2)
+    return end.x_ohm + (ph.x_range[1] - ph.x_range[0]) * f**2
+
+
 def _ratio_n(end: End) -> tuple[complex, list[float]]:
     """Complex ratio of an end's tap changers and the factors on r, x, g, b (IEC 61970-301 formulas)."""
     n, f = 1 + 0j, [1.0, 1.0, 1.0, 1.0]
@@ -92,13 +118,8 @@ def _ratio_n(end: End) -> tuple[complex, list[float]]:
             n *= u0 / end.rated_kv * (1 + (rt.step - rt.neutral) * rt.svi_pct / 100)
     ph = end.phase
     if ph is not None:
-        k = ph.step - ph.neutral
-        if ph.kind == "Linear":
-            n *= cmath.rect(1, math.radians(k * ph.increment))
-        elif ph.kind == "Symmetrical":
-            n *= cmath.rect(1, 2 * math.atan(k * ph.increment / 100 / 2))
-        elif ph.kind == "Asymmetrical":
-            n *= 1 + k * ph.increment / 100 * cmath.rect(1, math.radians(ph.winding_angle_deg))
+        if ph.kind != "Tabular":
+            n *= _phase_n(ph, ph.step)
         else:
             assert ph.table is not None
             ratio, angle, *pct = ph.table[ph.step]
@@ -117,7 +138,8 @@ def solve_by_hand(case: TwoBus, *, s_mva: float = 100.0) -> complex:
     n1, f1 = _ratio_n(e1)
     n2, f2 = _ratio_n(e2)
     fr, fx, fg, fb = (a * b for a, b in zip(f1, f2, strict=True))
-    z = complex(e1.r_ohm, e1.x_ohm) / (e1.rated_kv**2 / s_mva) + complex(e2.r_ohm, e2.x_ohm) / (e2.rated_kv**2 / s_mva)
+    z1, z2 = complex(e1.r_ohm, phase_x_ohm(e1)), complex(e2.r_ohm, phase_x_ohm(e2))
+    z = z1 / (e1.rated_kv**2 / s_mva) + z2 / (e2.rated_kv**2 / s_mva)
     z = complex(z.real * fr, z.imag * fx)
     y2 = complex(e2.g_s * fg, e2.b_s * fb) * e2.rated_kv**2 / s_mva
     a = case.v1_kv / (e1.rated_kv * n1)  # inside end 1, rated pu (end 1's magnetising only loads the source)
@@ -214,10 +236,12 @@ def _tap_objects(i: int, end: End, eq: list[str], ssh: list[str]) -> None:
         ]
         if ph.kind == "Linear":
             body += [_lit("PhaseTapChangerLinear.stepPhaseShiftIncrement", ph.increment),
-                     _lit("PhaseTapChangerLinear.xMin", 0), _lit("PhaseTapChangerLinear.xMax", 0)]  # fmt: skip
+                     _lit("PhaseTapChangerLinear.xMin", ph.x_range[0]),
+                     _lit("PhaseTapChangerLinear.xMax", ph.x_range[1])]  # fmt: skip
         elif ph.kind in ("Symmetrical", "Asymmetrical"):
             body += [_lit("PhaseTapChangerNonLinear.voltageStepIncrement", ph.increment),
-                     _lit("PhaseTapChangerNonLinear.xMin", 0), _lit("PhaseTapChangerNonLinear.xMax", 0)]  # fmt: skip
+                     _lit("PhaseTapChangerNonLinear.xMin", ph.x_range[0]),
+                     _lit("PhaseTapChangerNonLinear.xMax", ph.x_range[1])]  # fmt: skip
             if ph.kind == "Asymmetrical":
                 body.append(_lit("PhaseTapChangerAsymmetrical.windingConnectionAngle", ph.winding_angle_deg))
         else:
