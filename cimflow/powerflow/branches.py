@@ -246,6 +246,17 @@ def _magnetising(network: Network, end: PowerTransformerEnd, tap1: EndTap, tap2:
     return complex(y.real * tap1.g_factor * tap2.g_factor, y.imag * tap1.b_factor * tap2.b_factor)
 
 
+def _x_min_notes(network: Network, end: PowerTransformerEnd, x_ohm: float) -> list[tuple[str, str, str]]:
+    """Say so where a phase shifter's xMin disagrees with the transformer's x (referred to the shifter's end)."""
+    tap = network.phase_tap_changers_of.get(end.mrid)
+    if tap is None or tap.x_min_ohm is None or tap.x_max_ohm is None or tap.x_max_ohm <= tap.x_min_ohm:
+        return []
+    if abs(tap.x_min_ohm - x_ohm) <= 1e-4 * max(abs(x_ohm), 1e-9):
+        return []
+    return [("xMin", f"x = {x_ohm:g} ohm at the neutral step",
+             f"xMin = {tap.x_min_ohm:g} ohm disagrees with the ends' x, which IEC 61970-301 says to keep")]  # fmt: skip
+
+
 def transformer_params(
     network: Network,
     end1: PowerTransformerEnd,
@@ -266,6 +277,8 @@ def transformer_params(
         notes.append(("rated_u_kv", f"{u2:g} kV", "end 2 ratedU missing: the bus base voltage"))
     tap1, tap2 = _tap(network, end1, u1, taps), _tap(network, end2, u2, taps)
     notes.extend(tap1.notes + tap2.notes)
+    x_at_1 = (end1.x_ohm or 0.0) + (end2.x_ohm or 0.0) * (u1 / u2) ** 2
+    notes.extend(_x_min_notes(network, end1, x_at_1) + _x_min_notes(network, end2, x_at_1 * (u2 / u1) ** 2))
     mesh = _mesh_z(network, end2, end1, u2, u1)
     # a CIM100 mesh impedance between the ends is the whole series impedance (files that give it, such as
     # CIMHub's, also repeat the winding resistances on the ends: counting both would double the resistance)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import cimflow
 from tests.powerflow.cim_helpers import solve_files
 from tests.powerflow.two_bus import End, Phase, Ratio, TwoBus, solve_by_hand, write_two_bus
 
@@ -48,7 +49,9 @@ CASES = {
         end1=End(115, 2, 40, phase=Phase("Asymmetrical", 9, low=-15, high=12, winding_angle_deg=60, x_range=(40, 47)))
     ),
     "asymmetrical-x-curve-below-neutral": TwoBus(
-        end1=End(115, 2, 40, phase=Phase("Asymmetrical", -10, low=-15, high=12, winding_angle_deg=120, x_range=(40, 47)))
+        end1=End(
+            115, 2, 40, phase=Phase("Asymmetrical", -10, low=-15, high=12, winding_angle_deg=120, x_range=(40, 47))
+        )
     ),
     "tabular-end1": TwoBus(end1=End(115, 2, 40, phase=Phase("Tabular", 2, table=_PHASE_TABLE))),
     "tabular-end2": TwoBus(end1=End(115, 2, 40), end2=End(21, phase=Phase("Tabular", -4, table=_PHASE_TABLE))),
@@ -60,6 +63,7 @@ DIFFERENT_IN_POWSYBL = {
     "impedance-on-both-ends": TwoBus(end1=End(115, 1, 20), end2=End(21, 0.035, 0.65, ratio=Ratio(3))),
     "magnetising-end2": TwoBus(end1=End(115, 2, 40), end2=End(21, g_s=6e-4, b_s=-2.4e-3, ratio=Ratio(5))),
     "neutral-u-not-rated-u": TwoBus(end1=End(115, 2, 40), end2=End(21, ratio=Ratio(2, neutral_u_kv=20.5))),
+    "x-min-not-end-x": TwoBus(end1=End(115, 2, 40, phase=Phase("Symmetrical", 9, normal=9, x_range=(34, 52)))),
 }
 
 
@@ -156,3 +160,17 @@ def test_powsybl_ignores_neutral_u(tmp_path: Path) -> None:
     from_rated = TwoBus(end1=End(115, 2, 40), end2=End(21, ratio=Ratio(2)))
     assert abs(ref) == pytest.approx(abs(solve_by_hand(from_rated)), abs=1e-8 * 20)
     assert abs(abs(v2) - abs(ref)) > 1e-2 * 20
+
+
+def test_powsybl_starts_the_reactance_curve_at_x_min(tmp_path: Path) -> None:
+    """Where a phase shifter's xMin disagrees with the ends' x, cimflow keeps the ends' x at the neutral step (the
+    CGMES RDFS: "In case of inconsistency, PowerTransformerEnd.x shall be used") and adds the curve's rise; PowSyBl
+    takes xMin + (xMax - xMin)·f² outright."""
+    case = DIFFERENT_IN_POWSYBL["x-min-not-end-x"]
+    paths, v2 = _cimflow_v2(case, tmp_path)
+    ref = _olf_v2(paths, tmp_path)
+    from_x_min = TwoBus(end1=End(115, 2, 34, phase=Phase("Symmetrical", 9, normal=9, x_range=(34, 52))))
+    assert abs(ref) == pytest.approx(abs(solve_by_hand(from_x_min)), abs=1e-8 * 20)
+    assert abs(abs(v2) - abs(ref)) > 1e-3 * 20
+    findings = cimflow.solve(paths).findings
+    assert any(f.code == "CF051" and f.location.attribute == "xMin" for f in findings)
