@@ -2,9 +2,10 @@
 
 PowSyBl reads the CGMES semantics cimflow reads (impedance and magnetising admittance of a
 transformer on end 1 where the exporter puts them, tap ratio from the RatioTapChanger step), so the
-two agree to round-off. Known, documented difference: where a file splits a transformer's impedance
+two agree to round-off. Known, documented differences (where a file splits a transformer's impedance
 over both ends, PowSyBl adds r1 + r2 without referring them to one voltage and moves end-2
-magnetising to end 1; cimflow refers each to its end's ratedU (IEC 61970-301) — not tested here.
+magnetising to end 1; cimflow refers each to its end's ratedU, IEC 61970-301) are tested in
+``test_transformer_taps.py``, with taps of every kind on either end.
 """
 
 from __future__ import annotations

@@ -174,3 +174,22 @@ def test_powsybl_starts_the_reactance_curve_at_x_min(tmp_path: Path) -> None:
     assert abs(abs(v2) - abs(ref)) > 1e-3 * 20
     findings = cimflow.solve(paths).findings
     assert any(f.code == "CF051" and f.location.attribute == "xMin" for f in findings)
+
+
+def test_a_non_reciprocal_equivalent_branch_is_symmetric_and_reported(tmp_path: Path) -> None:
+    case = CASES["equivalent-branch"]
+    paths = write_two_bus(case, tmp_path)
+    eq = paths[0].read_text()
+    eq = eq.replace(
+        "<cim:EquivalentBranch.x>12.0</cim:EquivalentBranch.x>",
+        "<cim:EquivalentBranch.x>12.0</cim:EquivalentBranch.x>\n"
+        "    <cim:EquivalentBranch.r21>1.7</cim:EquivalentBranch.r21>\n"
+        "    <cim:EquivalentBranch.x21>12.5</cim:EquivalentBranch.x21>",
+    )
+    assert "r21" in eq
+    paths[0].write_text(eq)
+    solved = cimflow.solve(paths)
+    assert solved.solution is not None
+    v_kv = sorted(b.v_kv for b in solved.solution.buses)
+    assert v_kv[0] == pytest.approx(abs(solve_by_hand(case)), abs=1e-6 * 110)
+    assert any(f.code == "CF051" and f.location.attribute == "r21_ohm" for f in solved.findings)
