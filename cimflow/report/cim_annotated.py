@@ -2,7 +2,7 @@
 
 SV content: SvVoltage per TopologicalNode (kV, degrees), SvPowerFlow per terminal in the load sign
 convention (from the node into the equipment; a source supplying the grid has negative p),
-SvTapStep per ratio tap changer, SvStatus per piece of conducting equipment, TopologicalIsland per
+SvTapStep per ratio and phase tap changer, SvStatus per piece of conducting equipment, TopologicalIsland per
 energised island with its angle reference. The slack's power is written once, as the SvPowerFlow of
 its terminal (as PowSyBl writes it); no SvInjection is added, because CGMES defines SvInjection as
 injection *in addition to* the equipment terminals and importers (PowSyBl) turn it into an extra
@@ -359,7 +359,8 @@ def _write_sv(
             f'    <cim:SvPowerFlow.Terminal rdf:resource="{ref(term)}"/>\n'
             "  </cim:SvPowerFlow>"
         )
-    for _end, tc in sorted(network.tap_changers_of.items()):
+    ratio_then_phase = [*sorted(network.tap_changers_of.items()), *sorted(network.phase_tap_changers_of.items())]
+    for _end, tc in ratio_then_phase:
         step = tc.step if tc.step is not None else tc.normal_step
         if step is None:
             continue

@@ -193,3 +193,19 @@ def test_a_non_reciprocal_equivalent_branch_is_symmetric_and_reported(tmp_path: 
     v_kv = sorted(b.v_kv for b in solved.solution.buses)
     assert v_kv[0] == pytest.approx(abs(solve_by_hand(case)), abs=1e-6 * 110)
     assert any(f.code == "CF051" and f.location.attribute == "r21_ohm" for f in solved.findings)
+
+
+def test_the_sv_written_back_has_a_tap_step_per_tap_changer(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cimflow.cli.app import app
+
+    paths = write_two_bus(CASES["ratio-and-asymmetrical-end1"], tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["solve", *map(str, paths), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (sv,) = out.glob("*_SV.xml")
+    text = sv.read_text()
+    for changer, step in (("rtc1", 2), ("ptc1", 7)):
+        assert f'<cim:SvTapStep.TapChanger rdf:resource="#_{changer}"/>' in text
+        assert f"<cim:SvTapStep.position>{float(step)!r}</cim:SvTapStep.position>" in text
