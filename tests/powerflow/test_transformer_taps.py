@@ -17,7 +17,7 @@ import pytest
 
 import cimflow
 from tests.powerflow.cim_helpers import solve_files
-from tests.powerflow.two_bus import End, Phase, Ratio, TwoBus, solve_by_hand, write_two_bus
+from tests.powerflow.two_bus import End, Phase, Ratio, TwoBus, solve_by_hand, solve_three_by_hand, write_two_bus
 
 _TABLE = {s: (1 + 0.015 * s, 1.0 * s, 4.0 * s, 10.0 * s, 5.0 * s) for s in range(-10, 11)}
 _PHASE_TABLE = {s: (1 + 0.01 * s, 3.0 * s, 2.0 * s, 5.0 * s, 0.0, 0.0) for s in range(-10, 11)}
@@ -209,3 +209,66 @@ def test_the_sv_written_back_has_a_tap_step_per_tap_changer(tmp_path: Path) -> N
     for changer, step in (("rtc1", 2), ("ptc1", 7)):
         assert f'<cim:SvTapStep.TapChanger rdf:resource="#_{changer}"/>' in text
         assert f"<cim:SvTapStep.position>{float(step)!r}</cim:SvTapStep.position>" in text
+
+
+THREE_WINDING = {
+    "three-winding-ratio-end2": TwoBus(
+        end1=End(115, 1.0, 25.0, g_s=1e-5, b_s=-4e-5),
+        end2=End(21, 0.02, 0.5, g_s=3e-4, b_s=-1e-3, ratio=Ratio(4)),
+        end3=End(10.5, 0.004, 0.09),
+        base_kv=(110.0, 20.0, 10.0),
+    ),
+    "three-winding-phase-end1-ratio-end3": TwoBus(
+        end1=End(115, 1.0, 25.0, phase=Phase("Asymmetrical", 5, winding_angle_deg=60)),
+        end2=End(21, 0.02, 0.5),
+        end3=End(10.5, 0.004, 0.09, ratio=Ratio(-6)),
+        base_kv=(110.0, 20.0, 10.0),
+    ),
+}
+
+
+def _cimflow_v23(case: TwoBus, tmp: Path) -> tuple[list[Path], complex, complex]:
+    paths = write_two_bus(case, tmp)
+    solved = solve_files(paths, tolerance=1e-12)
+    kv, angle = solved.result.v_kv, solved.result.v_angle_rad
+    names = [b.topological_nodes[0] if b.topological_nodes else "" for b in solved.topology.buses]
+    i1, i2, i3 = (names.index(f"tn{k}") for k in (1, 2, 3))
+    return paths, cmath.rect(kv[i2], angle[i2] - angle[i1]), cmath.rect(kv[i3], angle[i3] - angle[i1])
+
+
+@pytest.mark.parametrize("name", list(THREE_WINDING))
+def test_three_winding_agrees_with_the_hand_calculation(tmp_path: Path, name: str) -> None:
+    case = THREE_WINDING[name]
+    _paths, v2, v3 = _cimflow_v23(case, tmp_path)
+    for got, expected, kv in zip((v2, v3), solve_three_by_hand(case), case.base_kv[1:], strict=True):
+        assert abs(got) == pytest.approx(abs(expected), abs=1e-8 * kv)
+        assert math.degrees(cmath.phase(got)) == pytest.approx(math.degrees(cmath.phase(expected)), abs=1e-7)
+
+
+@pytest.mark.parametrize("name", list(THREE_WINDING))
+def test_three_winding_agrees_with_openloadflow(tmp_path: Path, name: str) -> None:
+    pp = pytest.importorskip("pypowsybl")
+    case = THREE_WINDING[name]
+    paths, v2, v3 = _cimflow_v23(case, tmp_path)
+    archive = tmp_path / "grid.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in paths:
+            zf.write(p, p.name)
+    net = pp.network.load(str(archive))
+    slack_bus = net.get_generators().iloc[0].bus_id
+    params = pp.loadflow.Parameters(
+        transformer_voltage_control_on=False,
+        phase_shifter_regulation_on=False,
+        distributed_slack=False,
+        provider_parameters={"newtonRaphsonConvEpsPerEq": "1e-12", "slackBusSelectionMode": "NAME",
+                             "slackBusesIds": slack_bus},
+    )  # fmt: skip
+    (result, *_rest) = pp.loadflow.run_ac(net, params)
+    assert str(result.status).endswith("CONVERGED")
+    buses = net.get_buses()
+    by_kv = {round(net.get_voltage_levels().loc[row.voltage_level_id].nominal_v): row for _i, row in buses.iterrows()}
+    a1 = by_kv[110].v_angle
+    for got, kv in ((v2, 20), (v3, 10)):
+        ref = cmath.rect(by_kv[kv].v_mag, math.radians(by_kv[kv].v_angle - a1))
+        assert abs(got) == pytest.approx(abs(ref), abs=1e-9 * kv)
+        assert math.degrees(cmath.phase(got)) == pytest.approx(math.degrees(cmath.phase(ref)), abs=1e-8)

@@ -75,8 +75,10 @@ class TwoBus:
     v1_kv: float = 112.0
     p_mw: float = 30.0
     q_mvar: float = 10.0
-    base_kv: tuple[float, float] = (110.0, 20.0)
+    base_kv: tuple[float, ...] = (110.0, 20.0)
     series: tuple[str, float, float] | None = None  # (class, r ohm, x ohm): this branch instead of the transformer
+    end3: End | None = None  # a third winding, to bus 3 (base_kv[2]) with the load ``load3`` (MW, Mvar)
+    load3: tuple[float, float] = (12.0, 4.0)
 
 
 def _phase_n(ph: Phase, step: int) -> complex:
@@ -163,6 +165,49 @@ def solve_by_hand(case: TwoBus, *, s_mva: float = 100.0) -> complex:
         if abs(m) < 1e-13:
             break
     return b * e2.rated_kv * n2
+
+
+def solve_three_by_hand(case: TwoBus, *, s_mva: float = 100.0) -> tuple[complex, complex]:
+    """Voltage phasors (kV) at buses 2 and 3 of a three-winding case, bus 1 at angle 0.
+
+    The star model in per unit of the rated voltages: leg i is ``z_i/(U_i²/S)`` from the star point to the inside
+    of end i, whose ideal transformer ``n_i`` sits at bus i; the magnetising ``y_i·U_i²/S`` at the inside of end i.
+    """
+    import numpy as np
+
+    assert case.end3 is not None
+    ends = (case.end1, case.end2, case.end3)
+    taps = [_ratio_n(e) for e in ends]
+    z = [
+        complex(e.r_ohm * t[1][0], phase_x_ohm(e) * t[1][1]) / (e.rated_kv**2 / s_mva)
+        for e, t in zip(ends, taps, strict=True)
+    ]
+    y = [complex(e.g_s * t[1][2], e.b_s * t[1][3]) * e.rated_kv**2 / s_mva for e, t in zip(ends, taps, strict=True)]
+    a = case.v1_kv / (ends[0].rated_kv * taps[0][0])
+    loads = (complex(case.p_mw, case.q_mvar) / s_mva, complex(*case.load3) / s_mva)
+
+    def equations(x: list[float]) -> list[float]:
+        star, b2, b3 = complex(x[0], x[1]), complex(x[2], x[3]), complex(x[4], x[5])
+        i1 = (a - star) / z[0]  # into the star point from end 1
+        i2 = (star - b2) / z[1] - y[1] * b2  # from the inside of end 2 towards its load
+        i3 = (star - b3) / z[2] - y[2] * b3
+        kcl = i1 - (star - b2) / z[1] - (star - b3) / z[2]
+        m2, m3 = b2 * i2.conjugate() - loads[0], b3 * i3.conjugate() - loads[1]
+        return [kcl.real, kcl.imag, m2.real, m2.imag, m3.real, m3.imag]
+
+    x = np.array([a.real, a.imag] * 3)
+    for _ in range(30):  # Newton with a finite-difference Jacobian
+        f = np.array(equations(list(x)))
+        if np.abs(f).max() < 1e-13:
+            break
+        jac = np.empty((6, 6))
+        for k in range(6):
+            dx = x.copy()
+            dx[k] += 1e-7
+            jac[:, k] = (np.array(equations(list(dx))) - f) / 1e-7
+        x = x - np.linalg.solve(jac, f)
+    b2, b3 = complex(x[2], x[3]), complex(x[4], x[5])
+    return b2 * ends[1].rated_kv * taps[1][0], b3 * ends[2].rated_kv * taps[2][0]
 
 
 def _obj(cls: str, mrid: str, body: list[str], *, about: bool = False) -> str:
@@ -323,7 +368,8 @@ def write_two_bus(case: TwoBus, folder: Path) -> list[Path]:
                 [_lit("IdentifiedObject.name", "TR"), _ref("Equipment.EquipmentContainer", "sub")],
             )
         )
-    for i, end in enumerate((case.end1, case.end2) if case.series is None else (), start=1):
+    ends = (case.end1, case.end2) if case.end3 is None else (case.end1, case.end2, case.end3)
+    for i, end in enumerate(ends if case.series is None else (), start=1):
         terminal(f"t_tr{i}", "tr", i, i)
         eq.append(_obj("PowerTransformerEnd", f"end{i}", [
             _lit("IdentifiedObject.name", f"E{i}"), _lit("TransformerEnd.endNumber", i),
@@ -344,6 +390,12 @@ def write_two_bus(case: TwoBus, folder: Path) -> list[Path]:
     terminal("t_load", "load", 1, 2)
     ssh.append(_obj("EnergyConsumer", "load", [_lit("EnergyConsumer.p", case.p_mw),
                                                 _lit("EnergyConsumer.q", case.q_mvar)], about=True))  # fmt: skip
+    if case.end3 is not None:
+        eq.append(_obj("EnergyConsumer", "load3", [_lit("IdentifiedObject.name", "L3"),
+                                                    _ref("Equipment.EquipmentContainer", "vl3")]))  # fmt: skip
+        terminal("t_load3", "load3", 1, 3)
+        ssh.append(_obj("EnergyConsumer", "load3", [_lit("EnergyConsumer.p", case.load3[0]),
+                                                     _lit("EnergyConsumer.q", case.load3[1])], about=True))  # fmt: skip
     paths = []
     for name, profile, body in (
         ("EQ", "EquipmentCore/3/1", eq),
