@@ -1,4 +1,4 @@
-"""Branch equipment: lines, transformers (with ends, tap changers, CIM100 impedances) and switches."""
+"""Branch equipment: lines, transformers (ends, ratio and phase tap changers, tables), series branches, switches."""
 
 from __future__ import annotations
 
