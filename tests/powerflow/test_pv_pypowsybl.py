@@ -15,10 +15,10 @@ Both tools read the same files (SV left out). What is made equal, and why:
 A machine with ``minQ = maxQ`` has no reactive range: neither tool lets it hold a voltage (PQ at its q).
 Remote control is checked by moving three SmallGrid machines' RegulatingControl to a neighbouring bus.
 
-Known differences that remain (the ``stripped`` variants remove them and agree to round-off): PowSyBl
-places a transformer's magnetising admittance behind the ratio of a tap changer on the same end,
-cimflow at the end's bus (MicroGrid NL, ~2e-5 pu); and the charging of the lines to the boundary
-(PowSyBl dangling lines) differs by ~2e-7 pu.
+Known differences that remain (the ``stripped`` variants remove them and agree to round-off): the
+charging of the lines to the boundary (PowSyBl dangling lines) differs by ~2e-7 pu (SmallGrid), ~2e-6 pu
+on MicroGrid NL. Both tools place a transformer's magnetising admittance behind the ratio of a tap changer
+on the same end (cimflow did not before: MicroGrid NL then differed by 2.3e-5 pu and 0.2 Mvar).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ CASES = {
     "smallgrid-set-points-up-6pct": (SMALLGRID, (_scaled_set_points(1.06),), 1e-6, 1e-3, 1e-2),
     "smallgrid-set-points-down-5pct": (SMALLGRID, (_scaled_set_points(0.95),), 1e-6, 1e-3, 1e-2),
     "smallgrid-no-reactive-range": (SMALLGRID, (_no_reactive_range,), 1e-6, 1e-3, 1e-2),
-    "microgrid-nl": (MICROGRID_NL, (_no_lrc,), 5e-5, 5e-3, 1.0),
+    "microgrid-nl": (MICROGRID_NL, (_no_lrc,), 5e-6, 1e-3, 0.05),
     "microgrid-nl-stripped": (MICROGRID_NL, (_no_lrc, _stripped), 1e-9, 1e-7, 1e-6),
 }
 
