@@ -69,6 +69,9 @@ class Settings(BaseModel):
         loading_max_pct: Highest acceptable branch loading after a solve.
         s_base_mva: Power base of the per-unit system.
         frequency_hz: System frequency, for line impedances computed from wire geometry (50; 60 in North America).
+        phase_angle_clock: Apply the transformers' phaseAngleClock as a phase shift in the power flow (Dyn5:
+            the low-voltage angles turn by -150°, as PowerFactory does). Off by default: CGMES lists it with
+            the short-circuit data, and PowSyBl, NEPLAN and pandapower below 70 kV solve without it.
         control: Volt-VAR control of the inverters in ``cimflow solve`` (``none``, ``fixed-cosphi``,
             ``cosphi-p``, ``qu``, ``ieee1547-a``, ``ieee1547-b``, ``fuzzy``); ``--control`` overrides it.
         control_config: TOML file with the control curves, limits and loop settings
@@ -97,6 +100,7 @@ class Settings(BaseModel):
     loading_max_pct: float = Field(default=100.0, gt=0)
     s_base_mva: float = Field(default=1.0, gt=0)
     frequency_hz: float = Field(default=50.0, gt=0)
+    phase_angle_clock: bool = False
     control: ControlLabel = "none"
     control_config: str | None = None
 

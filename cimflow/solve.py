@@ -148,7 +148,13 @@ def _solve(
         )
     chosen = selection(st)
     clock = time.perf_counter()
-    built = build_case(network, topology, s_base_mva=st.s_base_mva, frequency_hz=st.frequency_hz)
+    built = build_case(
+        network,
+        topology,
+        s_base_mva=st.s_base_mva,
+        frequency_hz=st.frequency_hz,
+        phase_angle_clock=st.phase_angle_clock,
+    )
     findings.extend(chosen.apply(built.findings))
     timings["case"] = time.perf_counter() - clock
     if built.value is None:

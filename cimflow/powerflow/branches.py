@@ -25,10 +25,11 @@ same way). Table corrections (TapChangerTablePoint r, x, g, b in %) scale the wh
 the magnetising g, b.
 Three-winding transformers are a star: each winding is a branch from its bus to an internal star bus
 whose base is end 1's ratedU, with ``z_i·(U1/U_i)²`` and ``t_i = (U_i·n_i/V_b_i) / (U1/V_b_star)``.
-The clock number is applied as a phase shift (IEC 61970-301 PowerTransformerEnd.phaseAngleClock:
-end ``i`` lags end 1 by ``clock_i·30°``, so Dyn5 turns the low-voltage angles by -150°, as PowerFactory
-and pandapower do); in a balanced radial feeder it rotates the angles downstream and changes no
-magnitude or flow.
+The clock number (IEC 61970-301 PowerTransformerEnd.phaseAngleClock: end ``i`` lags end 1 by
+``clock_i·30°``, so Dyn5 turns the low-voltage angles by -150°) is applied only with ``clock=True``: CGMES
+lists it with the short-circuit data (r0, x0, g0), and PowSyBl, NEPLAN's and the ENTSO-E SVs and
+pandapower below 70 kV solve without it; PowerFactory applies it. In a balanced radial feeder it only
+rotates the angles downstream and changes no magnitude or flow.
 
 SeriesCompensator and EquivalentBranch are series branches r + jx (ohm) without shunt admittance.
 """
@@ -174,8 +175,8 @@ def line_params(
     )
 
 
-def _clock_rad(end: PowerTransformerEnd) -> float:
-    return math.radians(30.0 * (end.phase_angle_clock or 0))
+def _clock_rad(end: PowerTransformerEnd, clock: bool) -> float:
+    return math.radians(30.0 * (end.phase_angle_clock or 0)) if clock else 0.0
 
 
 def _end_z(end: PowerTransformerEnd, tap: EndTap = NO_TAP) -> complex:
@@ -265,9 +266,11 @@ def transformer_params(
     vb_to: float,
     s_base: float,
     taps: Mapping[MRID, RatioTapChanger] | None = None,
+    *,
+    clock: bool = False,
 ) -> BranchParams:
     """Per-unit model of a two-winding transformer, end 1 at the from side (``taps``: ratio taps by end, if not
-    the network's)."""
+    the network's; ``clock``: apply the ends' phaseAngleClock)."""
     notes: list[tuple[str, str, str]] = []
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_from
     u2 = end2.rated_u_kv if end2.rated_u_kv and end2.rated_u_kv > 0 else vb_to
@@ -287,7 +290,7 @@ def transformer_params(
     k2 = u2 * tap2.n / vb_to  # end 2's inside (rated pu) over its bus voltage (to-side pu)
     scale = abs(k2) ** 2
     z_base = vb_to * vb_to / s_base
-    tap = (u1 * tap1.n / vb_from) / k2 * cmath.rect(1.0, _clock_rad(end2) - _clock_rad(end1))
+    tap = (u1 * tap1.n / vb_from) / k2 * cmath.rect(1.0, _clock_rad(end2, clock) - _clock_rad(end1, clock))
     return BranchParams(
         y_series=_series(z_ohm_at_2 * abs(tap2.n) ** 2 / z_base, notes, "r_ohm"),
         # magnetising admittances on the inside of each end's tap, in rated pu, seen in the to-side base
@@ -308,8 +311,11 @@ def winding_params(
     vb_star: float,
     s_base: float,
     taps: Mapping[MRID, RatioTapChanger] | None = None,
+    *,
+    clock: bool = False,
 ) -> BranchParams:
-    """Per-unit model of one winding of a 3-winding transformer: its bus (from) to the star bus (to)."""
+    """Per-unit model of one winding of a 3-winding transformer: its bus (from) to the star bus (to)
+    (``clock``: apply the ends' phaseAngleClock)."""
     notes: list[tuple[str, str, str]] = []
     ui = end.rated_u_kv if end.rated_u_kv and end.rated_u_kv > 0 else vb_winding
     u1 = end1.rated_u_kv if end1.rated_u_kv and end1.rated_u_kv > 0 else vb_star
@@ -320,7 +326,7 @@ def winding_params(
     z_star = star[end.mrid] if star is not None and end.mrid in star else _end_z(end, tap_i) * (u1 / ui) ** 2
     z_base = vb_star * vb_star / s_base
     k_star = u1 / vb_star
-    tap = (ui * tap_i.n / vb_winding) / k_star * cmath.rect(1.0, _clock_rad(end1) - _clock_rad(end))
+    tap = (ui * tap_i.n / vb_winding) / k_star * cmath.rect(1.0, _clock_rad(end1, clock) - _clock_rad(end, clock))
     return BranchParams(
         y_series=_series(_scaled(z_star, tap_i, NO_TAP) / z_base, notes, "r_ohm"),
         y_from=_magnetising(network, end, tap_i, NO_TAP) * ui * ui / s_base / k_star**2,

@@ -201,9 +201,18 @@ def _winding(
 
 
 def build_case(
-    network: Network, topology: Topology, *, s_base_mva: float = 1.0, frequency_hz: float = 50.0
+    network: Network,
+    topology: Topology,
+    *,
+    s_base_mva: float = 1.0,
+    frequency_hz: float = 50.0,
+    phase_angle_clock: bool = False,
 ) -> Outcome[CaseBuild]:
-    """Build the per-unit case of every island (de-energised ones included, they stay at 0 V)."""
+    """Build the per-unit case of every island (de-energised ones included, they stay at 0 V).
+
+    ``phase_angle_clock`` applies the transformers' clock numbers as phase shifts; without it a transformer
+    with a clock number other than 0 is reported once (CF051), with how many there are.
+    """
     findings: list[Finding] = []
     n_top = len(topology.buses)
     vb = list(base_voltages(network, topology, findings))
@@ -220,6 +229,7 @@ def build_case(
     i_max: list[float] = []
     s_rated: list[float] = []
     bus_shunt = np.zeros(n_top, dtype=complex)
+    clocked: list[CimObject | None] = []  # transformers whose clock number is not applied
     for br in topology.branches:
         equipment = get(br.mrid)
         f, t = br.from_bus, br.to_bus
@@ -241,12 +251,16 @@ def build_case(
             s_nom = float("nan")
         elif br.kind is BranchKind.TRANSFORMER and (pair := _two_windings(network, tanks, br, (vb[f], vb[t]))):
             e1, e2 = pair
-            p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva, taps)
+            p = transformer_params(network, e1, e2, vb[f], vb[t], s_base_mva, taps, clock=phase_angle_clock)
+            if not phase_angle_clock and (e1.phase_angle_clock or e2.phase_angle_clock):
+                clocked.append(equipment)
             rating = limits.current_a(br.from_terminal)
             s_nom = float(e1.rated_s_mva) if e1.rated_s_mva else float("nan")
         elif br.kind is BranchKind.TRANSFORMER_WINDING and (wound := _winding(network, tanks, br, (vb[f], vb[t]))):
             end, end1 = wound
-            p = winding_params(network, end, end1, vb[f], vb[t], s_base_mva, taps)
+            p = winding_params(network, end, end1, vb[f], vb[t], s_base_mva, taps, clock=phase_angle_clock)
+            if not phase_angle_clock and (end.phase_angle_clock or end1.phase_angle_clock):
+                clocked.append(equipment)
             rating = limits.current_a(br.from_terminal)
             s_nom = float(end.rated_s_mva) if end.rated_s_mva else float("nan")
         else:
@@ -274,6 +288,18 @@ def build_case(
         top_index.append(br.index)
         i_max.append(rating)
         s_rated.append(s_nom)
+    unique = {e.mrid: e for e in clocked if e is not None}
+    if unique:
+        first = next(iter(unique.values()))
+        findings.append(
+            _assumed(
+                first,
+                "phase_angle_clock",
+                "0 degrees",
+                "CGMES lists the clock number with the short-circuit data, and load flows such as PowSyBl's leave it "
+                f"out; {len(unique)} transformer(s) have one, setting phase_angle_clock = true applies them",
+            )
+        )
     table = collect_injections(network, topology, vb, s_base_mva, findings)
     # internal buses behind EnergySource impedances
     extra_vb = [vb_k for vb_k in table.internal_bus_vb]

@@ -22,7 +22,8 @@ Jacobian follows MATPOWER's ``dSbus_dV`` (Zimmerman et al., IEEE Trans. Power Sy
 with the load's ``dS/d|V| = S_I`` added, and is assembled each step on the fixed sparsity pattern of
 ``Y_pq,pq``; each step is one SuperLU solve (COLAMD). The start is the no-load solution, which already
 carries tap ratios and phase shifts, unless line charging lifts it out of 0.5-1.5 pu: then its angles
-at 1 pu (from a start of several pu Newton can settle on a far-away solution). Convergence: ``max(|Re ΔS|, |Im ΔS|) < tolerance`` (pu).
+at 1 pu (from a start of several pu Newton can settle on a far-away solution). Convergence:
+``max(|Re ΔS|, |Im ΔS|) < tolerance`` (pu).
 """
 
 from __future__ import annotations

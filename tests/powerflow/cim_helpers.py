@@ -32,13 +32,15 @@ class Solved:
         return {b.topological_node: float(ang[b.index]) for b in self.topology.buses if b.topological_node}
 
 
-def solve_files(paths: Sequence[Path | str], *, solver: str = "auto", tolerance: float = 1e-10) -> Solved:
+def solve_files(
+    paths: Sequence[Path | str], *, solver: str = "auto", tolerance: float = 1e-10, phase_angle_clock: bool = False
+) -> Solved:
     """Read, build, topology, case, solve."""
     loaded = cimflow.load(list(paths))
     assert loaded.network is not None, loaded.findings
     topology = build_topology(loaded.network).value
     assert topology is not None
-    build = build_case(loaded.network, topology).value
+    build = build_case(loaded.network, topology, phase_angle_clock=phase_angle_clock).value
     assert build is not None
     result = solve_case(build.case, solver=solver, tolerance=tolerance)
     return Solved(loaded.network, topology, build, result)

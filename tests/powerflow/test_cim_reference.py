@@ -70,6 +70,32 @@ def test_cigre_mv_matches_neplan_sv() -> None:
     assert len(reference) == 15
     worst = max(abs(v[tn] - v_kv / bases[tn]) for tn, (v_kv, _a) in reference.items())
     assert worst < 1e-4
+    # NEPLAN, like PowSyBl and the ENTSO-E SVs, solves without the Dyn5 clock numbers (cimflow's default)
+    ang = solved.angle_deg_of_tn()
+    assert max(abs(ang[tn] - a) for tn, (_v, a) in reference.items()) < 1e-2
+
+
+def test_cigre_mv_clock_numbers_turn_the_secondaries_when_asked() -> None:
+    """With phase_angle_clock the two Dyn5 transformers turn their 20 kV sides by -150 degrees (as PowerFactory
+    solves), and the magnitudes and flows stay those of the default solve."""
+    import cimflow
+    from cimflow.config import Settings
+
+    paths = sorted(CIGRE.glob("*.xml"))
+    # the setting reaches the case, and a solve without it says that the clock numbers were left out
+    noted = [f for f in cimflow.solve(paths).findings if f.location.attribute == "phase_angle_clock"]
+    assert len(noted) == 1
+    assert "2 transformer(s)" in noted[0].message
+    applied = cimflow.solve(paths, settings=Settings(phase_angle_clock=True))
+    assert not any(f.location.attribute == "phase_angle_clock" for f in applied.findings)
+    plain, clocked = solve_files(paths), solve_files(paths, phase_angle_clock=True)
+    v0, v1 = plain.v_pu_of_tn(), clocked.v_pu_of_tn()
+    a0, a1 = plain.angle_deg_of_tn(), clocked.angle_deg_of_tn()
+    turned = {tn: (a1[tn] - a0[tn] + 180.0) % 360.0 - 180.0 for tn in a0}
+    assert {round(d, 6) for d in turned.values()} == {0.0, -150.0}
+    assert sum(1 for d in turned.values() if round(d) == -150) >= 10  # the 20 kV feeders
+    assert max(abs(v0[tn] - v1[tn]) for tn in v0) < 1e-12
+    assert abs(plain.result.p_loss_mw - clocked.result.p_loss_mw) < 1e-9
 
 
 def test_fbs_and_nr_agree_on_real_feeder() -> None:
