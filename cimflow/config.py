@@ -70,8 +70,9 @@ class Settings(BaseModel):
         s_base_mva: Power base of the per-unit system.
         frequency_hz: System frequency, for line impedances computed from wire geometry (50; 60 in North America).
         phase_angle_clock: Apply the transformers' phaseAngleClock as a phase shift in the power flow (Dyn5:
-            the low-voltage angles turn by -150°, as PowerFactory does). Off by default: CGMES lists it with
-            the short-circuit data, and PowSyBl, NEPLAN and pandapower below 70 kV solve without it.
+            the low-voltage angles turn by -150°, as PowerFactory and pandapower solve). Off by default:
+            CGMES lists it with the short-circuit data, and PowSyBl and the SVs of NEPLAN and of the ENTSO-E
+            test models solve without it.
         control: Volt-VAR control of the inverters in ``cimflow solve`` (``none``, ``fixed-cosphi``,
             ``cosphi-p``, ``qu``, ``ieee1547-a``, ``ieee1547-b``, ``fuzzy``); ``--control`` overrides it.
         control_config: TOML file with the control curves, limits and loop settings

@@ -27,9 +27,9 @@ Three-winding transformers are a star: each winding is a branch from its bus to 
 whose base is end 1's ratedU, with ``z_i·(U1/U_i)²`` and ``t_i = (U_i·n_i/V_b_i) / (U1/V_b_star)``.
 The clock number (IEC 61970-301 PowerTransformerEnd.phaseAngleClock: end ``i`` lags end 1 by
 ``clock_i·30°``, so Dyn5 turns the low-voltage angles by -150°) is applied only with ``clock=True``: CGMES
-lists it with the short-circuit data (r0, x0, g0), and PowSyBl, NEPLAN's and the ENTSO-E SVs and
-pandapower below 70 kV solve without it; PowerFactory applies it. In a balanced radial feeder it only
-rotates the angles downstream and changes no magnitude or flow.
+lists it with the short-circuit data (r0, x0, g0), and PowSyBl and the SVs of NEPLAN and of the ENTSO-E
+test models solve without it; PowerFactory and pandapower (its CIM import makes it ``shift_degree``) apply
+it. In a balanced radial feeder it only rotates the angles downstream and changes no magnitude or flow.
 
 SeriesCompensator and EquivalentBranch are series branches r + jx (ohm) without shunt admittance.
 """

@@ -296,8 +296,9 @@ def build_case(
                 first,
                 "phase_angle_clock",
                 "0 degrees",
-                "CGMES lists the clock number with the short-circuit data, and load flows such as PowSyBl's leave it "
-                f"out; {len(unique)} transformer(s) have one, setting phase_angle_clock = true applies them",
+                "CGMES lists the clock number with the short-circuit data, and PowSyBl and the ENTSO-E test models "
+                f"solve without it; {len(unique)} transformer(s) have one, setting phase_angle_clock = true applies "
+                "them as PowerFactory and pandapower do",
             )
         )
     table = collect_injections(network, topology, vb, s_base_mva, findings)
