@@ -9,11 +9,13 @@ Source rule. An island's sources are, in this order of precedence (the first tie
 3. ``REGULATING_MACHINE``, only when the island has neither: every SynchronousMachine with
    ``referencePriority > 0``, or with a RegulatingControl whose ``controlEnabled`` is not false.
 
-Within a tier, sources are ordered by ``referencePriority`` (1 is the highest; 0 or none last), then
-mRID; the first is the island's root. Every EnergySource that is not a source is an injection at its
-``activePower``/``reactivePower`` (CGMES SSH, load sign convention), as PowSyBl and pandapower import
-it: ENTSO-E and pandapower exports use EnergySources for infeeds beside the ExternalNetworkInjection.
-EquivalentInjections are not sources (they are PQ injections or PV buses, see
+Within a tier, sources are ordered by ``referencePriority`` (1 is the highest; 0 or none last), then, for
+machines, by size (GeneratingUnit ``maxOperatingP``, else ``ratedS``; the largest first: a grid exported
+without a reference marker, such as PowSyBl's export of an external grid as a machine, is fed where its
+largest machine is), then mRID; the first is the island's root. Every EnergySource that is not a source
+is an injection at its ``activePower``/``reactivePower`` (CGMES SSH, load sign convention), as PowSyBl
+and pandapower import it: ENTSO-E and pandapower exports use EnergySources for infeeds beside the
+ExternalNetworkInjection. EquivalentInjections are not sources (they are PQ injections or PV buses, see
 :mod:`cimflow.powerflow.equivalents`): in distribution exports
 they are often aggregated loads (DIGIN10's "Low Voltage Equivalent", ``regulationCapability=false``),
 and an IGM's boundary equivalents say nothing about which side feeds the other. Equipment with
@@ -28,6 +30,7 @@ whose two ends are on the same bus (e.g. a line bypassed by a closed switch) is 
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -35,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from cimflow.model.injections import EnergySource, ExternalNetworkInjection, SynchronousMachine
+from cimflow.model.injections import EnergySource, ExternalNetworkInjection, GeneratingUnit, SynchronousMachine
 from cimflow.model.network import Network
 from cimflow.topology.model import (
     Branch,
@@ -83,13 +86,25 @@ def classify_source(network: Network, inj: Injection) -> Source | None:
     if isinstance(obj, SynchronousMachine):
         regulating = obj.regulating_control is not None and obj.control_enabled is not False
         if (priority or 0) > 0 or regulating:
-            return Source(inj.mrid, inj.cim_class, inj.bus, SourceRule.REGULATING_MACHINE, priority)
+            return Source(
+                inj.mrid, inj.cim_class, inj.bus, SourceRule.REGULATING_MACHINE, priority, _capacity_mw(network, obj)
+            )
     return None
 
 
-def _source_key(s: Source) -> tuple[int, int, str]:
+def _capacity_mw(network: Network, machine: SynchronousMachine) -> float:
+    """How much a machine can produce: its GeneratingUnit's maxOperatingP, else its ratedS, else 0."""
+    unit = network.by_mrid.get(machine.generating_unit) if machine.generating_unit else None
+    if isinstance(unit, GeneratingUnit) and unit.max_p_mw is not None and math.isfinite(unit.max_p_mw):
+        return unit.max_p_mw
+    return machine.rated_s_mva or 0.0
+
+
+def _source_key(s: Source) -> tuple[int, int, float, str]:
+    """Tier, then referencePriority (lowest positive first), then the largest machine (the slack of a grid
+    exported without a reference marker: PowSyBl writes an external grid as the largest machine), then mRID."""
     priority = s.reference_priority if s.reference_priority is not None and s.reference_priority > 0 else _NO_PRIORITY
-    return (_TIER[s.rule], priority, s.mrid)
+    return (_TIER[s.rule], priority, -s.capacity_mw, s.mrid)
 
 
 def _holds_voltage(network: Network, s: Source) -> bool:

@@ -184,6 +184,7 @@ class Source:
     bus: int
     rule: SourceRule
     reference_priority: int | None = None
+    capacity_mw: float = 0.0  # a machine's GeneratingUnit maxOperatingP (else ratedS): the larger leads
 
 
 @dataclass(frozen=True, slots=True)
