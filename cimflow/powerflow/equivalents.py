@@ -9,8 +9,10 @@ every one of these:
   :mod:`cimflow.powerflow.regulation`). A missing ``regulationCapability`` beside a true
   ``regulationStatus`` is taken as capable (reported).
 * AsynchronousMachine: ``RotatingMachine.p``, ``q`` as a constant-power load (a motor draws p > 0).
-* StaticVarCompensator: ``q`` as a constant reactive power; its voltage control is not modelled
-  (reported when enabled).
+* StaticVarCompensator: ``q`` as a constant reactive power, or, with ``controlEnabled`` and an enabled
+  voltage RegulatingControl (else ``voltageSetPoint``), a PV bus at the set point within the range its
+  ratings give at that voltage: ``V²/capacitiveRating`` capacitive, ``V²/inductiveRating`` inductive
+  (Mvar from kV and Ω; OpenLoadFlow takes ``b·V²`` at the solved voltage: the same at the set point).
 * CsConverter, VsConverter: ``ACDCConverter.p``, ``q`` at the AC terminal as a constant-power
   injection; the DC side is not modelled (reported).
 * EquivalentShunt: the admittance ``g + jb`` (S).
@@ -38,10 +40,12 @@ from cimflow.model.injections import (
     EquivalentShunt,
     NonlinearShuntCompensator,
     NonlinearShuntCompensatorPoint,
+    RegulatingControl,
     StaticVarCompensator,
 )
 from cimflow.model.network import Network
 from cimflow.powerflow.regulation import VoltageControl
+from cimflow.topology.model import Topology
 
 FIXED_CLASSES = (
     EquivalentInjection,
@@ -136,9 +140,6 @@ def fixed_injection(eq: CimObject, points: Points, findings: list[Finding]) -> F
         q = eq.q_mvar
         if q is None:
             _note(findings, eq, "q_mvar", "0 Mvar", "no q in the inputs")
-        if eq.control_enabled:
-            _note(findings, eq, "regulating_control", f"{q or 0:g} Mvar",
-                  "the voltage control of a StaticVarCompensator is not modelled: PQ at its q")  # fmt: skip
         return Fixed("generation", 0.0, q or 0.0)
     if isinstance(eq, (EquivalentShunt, NonlinearShuntCompensator)):
         if isinstance(eq, EquivalentShunt):
@@ -167,3 +168,27 @@ def equivalent_control(
     if eq.regulation_capability is None:
         _note(findings, eq, "regulation_capability", "true", "regulationStatus is true: taken as capable")
     return VoltageControl(bus, target / vb[bus], True)
+
+
+def svc_control(
+    network: Network, topology: Topology, eq: StaticVarCompensator, bus: int, vb: list[float], findings: list[Finding]
+) -> tuple[VoltageControl, tuple[float, float]] | None:
+    """The voltage a StaticVarCompensator holds and its reactive range at that voltage (Mvar, generator sense),
+    or ``None`` (PQ at its q; reported when its control is enabled but unusable)."""
+    if eq.control_enabled is not True:
+        return None
+    rc = network.of(RegulatingControl).get(eq.regulating_control) if eq.regulating_control else None
+    regulated, v_kv = bus, None
+    if rc is not None and rc.mode == "voltage" and rc.enabled is not False and rc.target_value and rc.target_value > 0:
+        regulated = topology.bus_of_terminal.get(rc.terminal, bus) if rc.terminal else bus
+        v_kv = rc.target_value
+    elif rc is None and eq.voltage_set_point_kv and eq.voltage_set_point_kv > 0:
+        v_kv = eq.voltage_set_point_kv
+    if v_kv is None:
+        _note(findings, eq, "regulating_control", f"{eq.q_mvar or 0:g} Mvar",
+              "controlEnabled, but no enabled voltage RegulatingControl or voltageSetPoint: PQ at its q")  # fmt: skip
+        return None
+    cap, ind = eq.capacitive_rating_ohm, eq.inductive_rating_ohm
+    q_max = v_kv * v_kv / abs(cap) if cap else math.inf
+    q_min = -v_kv * v_kv / abs(ind) if ind else -math.inf
+    return VoltageControl(regulated, v_kv / vb[regulated], regulated == bus), (q_min, q_max)

@@ -38,11 +38,12 @@ from cimflow.model.injections import (
     LinearShuntCompensator,
     PowerElectronicsConnection,
     RegulatingControl,
+    StaticVarCompensator,
     SynchronousMachine,
 )
 from cimflow.model.network import Network
 from cimflow.model.state import SvPowerFlow
-from cimflow.powerflow.equivalents import NO_CURRENT, Points, equivalent_control, fixed_injection
+from cimflow.powerflow.equivalents import NO_CURRENT, Points, equivalent_control, fixed_injection, svc_control
 from cimflow.powerflow.load_response import Shares, zip_shares
 from cimflow.powerflow.regulation import PvGenerator, VoltageControl, q_limits_mvar, voltage_control
 from cimflow.topology.model import Topology
@@ -253,6 +254,10 @@ def collect_injections(
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, fixed.role, p, q))
             if isinstance(eq, EquivalentInjection) and (control := equivalent_control(eq, bus, vb, findings)):
                 _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings)
+            elif isinstance(eq, StaticVarCompensator) and (
+                held := svc_control(network, topology, eq, bus, vb, findings)
+            ):
+                _add_pv(table, pv_index, eq, bus, held[0], q, (topology, slack_buses), findings, limits=held[1])
         elif inj.cim_class not in NO_CURRENT:
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
             _left_out(network, inj.mrid, inj.cim_class, findings)
@@ -326,11 +331,14 @@ def _add_pv(
     q_mvar: float,
     context: tuple[Topology, set[int]],
     findings: list[Finding],
+    *,
+    limits: tuple[float, float] | None = None,
 ) -> None:
     """Make ``bus`` a PV bus held by ``eq`` (or report why the generator stays PQ).
 
     ``index`` maps a bus to its PV entry, and a regulated bus to the entry that holds it; ``context``
-    is the topology and the buses held by slacks.
+    is the topology and the buses held by slacks; ``limits`` the reactive range (Mvar, generator sense)
+    where it is not ``eq``'s minQ/maxQ.
     """
     by_bus, by_regulated = index
     topology, slack_buses = context
@@ -346,7 +354,7 @@ def _add_pv(
         reason = f"the voltage it regulates is held by {_first(table, holder)} already"
     elif k is not None and table.pv_regulated_bus[k] != regulated:
         reason = f"{_first(table, k)} on the same node holds the voltage of another bus"
-    q_min, q_max = q_limits_mvar(eq)
+    q_min, q_max = q_limits_mvar(eq) if limits is None else limits
     if reason is None and abs(q_max - q_min) < 1e-9:
         # as PowSyBl: no reactive range, no voltage control (files give minQ = maxQ = 0 beside a curve)
         reason = f"minQ = maxQ = {q_min:g} Mvar leaves no reactive range (a ReactiveCapabilityCurve is not read)"

@@ -236,11 +236,59 @@ def test_converters_are_pq_at_their_ac_terminal(tmp_path: Path, cls: str) -> Non
 
 
 def test_static_var_compensator_is_pq_at_its_q(tmp_path: Path) -> None:
+    # its control points at a RegulatingControl that is in no input: PQ at q, reported
     svc = _piece("StaticVarCompensator", "svc", eq='<cim:RegulatingCondEq.RegulatingControl rdf:resource="#_x"/>',
                  ssh="<cim:StaticVarCompensator.q>-0.02</cim:StaticVarCompensator.q>"
                  "<cim:RegulatingCondEq.controlEnabled>true</cim:RegulatingCondEq.controlEnabled>")  # fmt: skip
     result = _same_as(tmp_path, svc, _load(0.0, -0.02))
-    assert any("StaticVarCompensator is not modelled" in r for r in _assumed(result, "svc"))
+    assert any("no enabled voltage RegulatingControl or voltageSetPoint" in r for r in _assumed(result, "svc"))
+
+
+def _with_control(piece: Piece, name: str, target_kv: float) -> Piece:
+    eq, tp, ssh = piece
+    eq += (
+        f'  <cim:RegulatingControl rdf:ID="_{name}_rc"><cim:RegulatingControl.mode rdf:resource="{_MODE}"/>'
+        f'<cim:RegulatingControl.Terminal rdf:resource="#_{name}_t1"/></cim:RegulatingControl>\n'
+    )
+    ssh += (
+        f'  <cim:RegulatingControl rdf:about="#_{name}_rc"><cim:RegulatingControl.targetValue>{target_kv}'
+        "</cim:RegulatingControl.targetValue><cim:RegulatingControl.enabled>true</cim:RegulatingControl.enabled>"
+        "</cim:RegulatingControl>\n"
+    )
+    return eq, tp, ssh
+
+
+@pytest.mark.parametrize("target_kv", [0.39, 0.43])  # within its range, and held at its capacitive limit
+def test_a_voltage_controlling_static_var_compensator_is_a_pv_bus(tmp_path: Path, target_kv: float) -> None:
+    """Its range at the set point is V²/capacitiveRating capacitive and V²/inductiveRating inductive: the same as
+    a regulating machine with that minQ/maxQ (0.06 and -0.03 Mvar here)."""
+    ratings = (
+        f"<cim:StaticVarCompensator.capacitiveRating>{target_kv**2 / 0.06}</cim:StaticVarCompensator.capacitiveRating>"
+        f"<cim:StaticVarCompensator.inductiveRating>{target_kv**2 / 0.03}</cim:StaticVarCompensator.inductiveRating>"
+    )
+    svc = _with_control(_piece("StaticVarCompensator", "svc",
+                               eq='<cim:RegulatingCondEq.RegulatingControl rdf:resource="#_svc_rc"/>' + ratings,
+                               ssh="<cim:StaticVarCompensator.q>0</cim:StaticVarCompensator.q>"
+                               "<cim:RegulatingCondEq.controlEnabled>true</cim:RegulatingCondEq.controlEnabled>"),
+                        "svc", target_kv)  # fmt: skip
+    machine = _with_control(_piece("SynchronousMachine", "ref",
+                                   eq='<cim:RegulatingCondEq.RegulatingControl rdf:resource="#_ref_rc"/>'
+                                   "<cim:SynchronousMachine.minQ>-0.03</cim:SynchronousMachine.minQ>"
+                                   "<cim:SynchronousMachine.maxQ>0.06</cim:SynchronousMachine.maxQ>",
+                                   ssh="<cim:RotatingMachine.p>0</cim:RotatingMachine.p>"
+                                   "<cim:RotatingMachine.q>0</cim:RotatingMachine.q>"
+                                   "<cim:RegulatingCondEq.controlEnabled>true</cim:RegulatingCondEq.controlEnabled>"),
+                            "ref", target_kv)  # fmt: skip
+    result = _same_as(tmp_path, svc, machine)
+    assert result.solution is not None
+    (gen,) = result.solution.generators
+    assert gen.id == "svc"
+    n2 = next(b for b in result.solution.buses if b.name == "n2")
+    assert gen.held is (target_kv == 0.39)
+    if gen.held:
+        assert n2.v_kv == pytest.approx(target_kv, abs=1e-9)
+    else:
+        assert gen.q_mvar == pytest.approx(-0.06, abs=1e-6)  # at the capacitive limit, load sign
 
 
 def test_equivalent_shunt_is_its_admittance(tmp_path: Path) -> None:
@@ -365,10 +413,11 @@ def _openloadflow(archive: Path, solved: Solved) -> object:
         net.update_generators(id=gen, target_v=v_kv, regulated_element_id=gen, voltage_regulator_on=True)
         if k:
             net.update_generators(id=gen, target_p=-float(solved.result.p_slack_mw[k]))
-    svc = net.get_static_var_compensators()
-    if len(svc):
-        net.update_static_var_compensators(id=list(svc.index), regulating=[False] * len(svc))
     held = {g.mrid for g in solved.build.index.injections.pv_generators} | set(solved.build.index.slack_mrid)
+    svc = net.get_static_var_compensators()
+    plain_svc = [i for i in svc.index if normalise_mrid(i) not in held]
+    if plain_svc:  # the compensators cimflow leaves at their q are fixed for both
+        net.update_static_var_compensators(id=plain_svc, regulating=[False] * len(plain_svc))
     others = [i for i in gens.index if normalise_mrid(i) not in held]
     if others:  # the generators cimflow leaves PQ (controlEnabled false, ...) are PQ for both
         net.update_generators(id=others, voltage_regulator_on=[False] * len(others))
