@@ -119,7 +119,8 @@ VALUE_ASSUMED = entry(
     "and `--solver fbs` solved by Newton-Raphson because PV buses need it; an EnergySource that is not its "
     "island's slack (a PQ injection at activePower/reactivePower), a TopologicalNode whose base voltage "
     "disagrees with the VoltageLevel of its ConnectivityNodes, a load exponent other than 0, 1, 2 (carried as "
-    "a ZIP blend), a StaticVarCompensator's voltage control and a converter's DC side that are not modelled, "
+    "a ZIP blend), a StaticVarCompensator whose enabled control gives no voltage to hold, a converter's DC "
+    "side that is not modelled, transformer clock numbers left out of the power flow (phase_angle_clock), "
     "and equipment cimflow leaves out; and every simplification of a model: a tap table without a point at "
     "the present step, a phase tap changer whose angle or reactance curve (xMin, xMax) cannot be computed, a "
     "non-reciprocal EquivalentBranch (r21, x21) modelled symmetric.",
