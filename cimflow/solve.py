@@ -30,6 +30,7 @@ from cimflow.gcpause import gc_paused
 from cimflow.model.network import Network
 from cimflow.powerflow import PowerFlowResult, Solver, solve_case
 from cimflow.powerflow.case import CaseBuild, build_case
+from cimflow.powerflow.remote_slack import hold_remote, not_held, remote_targets
 from cimflow.powerflow.solution import Solution, make_solution
 from cimflow.rules.base import CheckContext
 from cimflow.rules.engine import run_stage
@@ -163,7 +164,18 @@ def _solve(
         )
     build = built.value
     clock = time.perf_counter()
-    result = solve_case(build.case, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter)
+    # a slack whose control regulates another bus holds that bus: its own voltage is scaled between solves
+    targets = remote_targets(network, topology, build.case, build.index.slack_mrid)
+    case, result, settled = hold_remote(
+        build.case,
+        targets,
+        lambda c: solve_case(c, solver=opts.solver, tolerance=opts.tolerance, max_iter=opts.max_iter),
+        tolerance=max(opts.tolerance, 1e-10),
+    )
+    if case is not build.case:
+        build = dataclasses.replace(build, case=case)
+    if not settled and result.converged:
+        findings.extend(chosen.apply(not_held(network, build.index.slack_mrid, targets)))
     timings["solve"] = time.perf_counter() - clock
     if opts.solver is Solver.FBS and result.solver != Solver.FBS.value:
         findings.extend(chosen.apply(_fbs_overridden(network, build)))

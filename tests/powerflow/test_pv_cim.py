@@ -218,3 +218,42 @@ def test_hosting_capacity_starts_from_the_held_voltages(tmp_path: Path) -> None:
     np.testing.assert_allclose(frozen.v_phasor_pu, held.v_phasor_pu[island.bus_index], atol=1e-9)
     capacity = hosting_capacity(study)
     assert all(c.result.capacity_kw is not None for c in capacity.buses if c.result.binding.value != "not-energised")
+
+
+def _remote_slack(target_kv: float) -> tuple[str, str, str]:
+    """A voltage RegulatingControl for the grid's ExternalNetworkInjection whose Terminal is load 2's (on n2)."""
+    eq = (
+        '  <cim:ExternalNetworkInjection rdf:about="#_grid">'
+        '<cim:RegulatingCondEq.RegulatingControl rdf:resource="#_grid_rc"/></cim:ExternalNetworkInjection>\n'
+        f'  <cim:RegulatingControl rdf:ID="_grid_rc"><cim:RegulatingControl.mode rdf:resource="{_MODE}"/>'
+        '<cim:RegulatingControl.Terminal rdf:resource="#_load2_t1"/></cim:RegulatingControl>\n'
+    )
+    ssh = (
+        '  <cim:ExternalNetworkInjection rdf:about="#_grid">'
+        "<cim:RegulatingCondEq.controlEnabled>true</cim:RegulatingCondEq.controlEnabled>"
+        "</cim:ExternalNetworkInjection>\n"
+        f'  <cim:RegulatingControl rdf:about="#_grid_rc"><cim:RegulatingControl.targetValue>{target_kv}'
+        "</cim:RegulatingControl.targetValue><cim:RegulatingControl.enabled>true</cim:RegulatingControl.enabled>"
+        "</cim:RegulatingControl>\n"
+    )
+    return eq, "", ssh
+
+
+@pytest.mark.parametrize("target_kv", [0.40, 0.41])
+def test_a_slack_regulating_a_remote_bus_holds_that_bus(tmp_path: Path, target_kv: float) -> None:
+    """The grid's control regulates n2 at the far end of the feeder: n2 is held at the set point, and the grid's
+    own bus takes the voltage that holds it, equal to a grid held there directly (solved again from that value)."""
+    result = cimflow.solve(_grid(tmp_path, _remote_slack(target_kv)))
+    solution = result.solution
+    assert solution is not None
+    assert solution.converged
+    n2 = next(b for b in solution.buses if b.name == "n2")
+    assert n2.v_kv == pytest.approx(target_kv, abs=1e-7)
+    assert result.build is not None
+    case = result.build.case
+    assert case.slack_bus.size == 1
+    held = solve_case(case.with_slack_voltage(case.slack_v_pu), tolerance=1e-12)
+    np.testing.assert_allclose(held.v_phasor_pu, result.result.v_phasor_pu, atol=1e-7)  # type: ignore[union-attr]
+    # the voltage that holds n2 is not the set point itself at the grid's bus (the feeder drops between them)
+    assert abs(abs(case.slack_v_pu[0]) - target_kv / 0.4) > 1e-3
+    assert not [f for f in result.findings if f.location.attribute == "regulating_control"]

@@ -250,3 +250,41 @@ def test_remote_voltage_control_agrees_with_openloadflow(shared_data: Path, tmp_
     ours, theirs, at_limit = _pv_q_by_bus(solved, net)
     assert ours == pytest.approx(theirs, abs=1e-6 if stripped else 1e-2)
     assert {k for k, h in enumerate(solved.result.pv_held.tolist()) if not h} == at_limit
+
+
+def test_a_slack_holding_a_remote_bus_agrees_with_openloadflow(shared_data: Path) -> None:
+    """MicroGrid BE as shipped: its slack BE-G1 (10.5 kV) regulates the 110 kV busbar at 115.5 kV through its
+    step-up transformer. OpenLoadFlow holds that busbar with its slack at BE-G1's bus, and so does cimflow."""
+    import io
+
+    import cimflow
+
+    folder = shared_data / "entsoe-cgmes-2.4.15" / "MicroGrid" / "BaseCase"
+    files = sorted([*folder.glob("*BC_BE_v2.zip"), *folder.glob("*BD_v2.zip")])
+    assert len(files) == 2
+    result = cimflow.solve(files)
+    assert result.converged
+    assert result.solution is not None
+    assert result.build is not None
+    (slack,) = result.build.index.slack_mrid
+    by_id = {b.id: b for b in result.solution.buses}
+    assert by_id["5c74cb26-ce2f-40c6-951d-89091eb781b6"].v_kv == pytest.approx(115.5, abs=1e-5)  # BE-Busbar_6
+    net = pp.network.load_from_binary_buffers([io.BytesIO(f.read_bytes()) for f in files])
+    gens = net.get_generators()
+    (gen,) = [g for g in gens.index if normalise_mrid(g) == slack]
+    params = pp.loadflow.Parameters(
+        distributed_slack=False,
+        transformer_voltage_control_on=False,
+        shunt_compensator_voltage_control_on=False,
+        phase_shifter_regulation_on=False,
+        provider_parameters={"slackBusSelectionMode": "NAME", "slackBusesIds": gens.loc[gen, "voltage_level_id"]},
+    )
+    assert pp.loadflow.run_ac(net, params)[0].status.name == "CONVERGED"
+    levels = net.get_voltage_levels()
+    compared = [
+        abs(by_id[normalise_mrid(tn)].v_kv - row.v_mag) / levels.loc[row.voltage_level_id, "nominal_v"]
+        for tn, row in net.get_bus_breaker_view_buses().iterrows()
+        if normalise_mrid(tn) in by_id and row.v_mag == row.v_mag
+    ]
+    assert len(compared) >= 5
+    assert max(compared) < 2e-4  # what remains: the boundary lines' charging (see above)

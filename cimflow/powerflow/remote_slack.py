@@ -1,0 +1,118 @@
+"""Slacks that hold the voltage of another bus: a source whose RegulatingControl's Terminal is elsewhere.
+
+A slack holds a fixed voltage at its own bus. When its enabled voltage RegulatingControl regulates another
+bus (a generator behind its step-up transformer holding the high-voltage busbar, as in the ENTSO-E
+MicroGrid), the set point is that bus's voltage, and the slack's own voltage is whatever holds it. The
+case starts with the set point (in per unit of the regulated bus) at the slack's bus; after each solve
+the slack's magnitude is scaled by ``target / |V_regulated|`` (its angle kept) and the case solved again
+until the regulated bus is within ``tolerance`` of its target, as OpenLoadFlow holds a remote voltage with
+its slack. Where that does not settle, the last solve stands and a CF051 says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cimflow.catalog import inputs as icodes
+from cimflow.findings import Finding, make_finding
+from cimflow.model.injections import EnergySource, RegulatingControl
+from cimflow.model.network import Network
+from cimflow.powerflow.arrays import PerUnitCase
+from cimflow.powerflow.result import PowerFlowResult
+from cimflow.topology.model import Topology
+
+MAX_ROUNDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteTarget:
+    """A slack (index into the case's slack arrays) holding bus ``bus`` at ``v_pu`` (that bus's base)."""
+
+    slack: int
+    bus: int
+    v_pu: float
+
+
+def remote_targets(
+    network: Network, topology: Topology, case: PerUnitCase, slack_mrids: tuple[str, ...]
+) -> list[RemoteTarget]:
+    """The slacks whose enabled voltage control regulates another bus of their island."""
+    controls = network.of(RegulatingControl)
+    out: list[RemoteTarget] = []
+    for k, mrid in enumerate(slack_mrids):
+        eq = network.get(mrid)  # type: ignore[arg-type]
+        if eq is None or isinstance(eq, EnergySource) or getattr(eq, "control_enabled", None) is False:
+            continue
+        rc_id = getattr(eq, "regulating_control", None)
+        rc = controls.get(rc_id) if rc_id else None
+        if (
+            rc is None
+            or rc.terminal is None
+            or rc.target_value is None
+            or rc.target_value <= 0
+            or rc.mode not in (None, "voltage")
+            or rc.enabled is False
+        ):
+            continue
+        bus = topology.bus_of_terminal.get(rc.terminal)
+        own = int(case.slack_bus[k])
+        if bus is None or bus == own or own >= len(topology.buses):
+            continue
+        if topology.island_of_bus[bus] != topology.island_of_bus[own]:
+            continue
+        out.append(RemoteTarget(k, int(bus), rc.target_value / float(case.v_base_kv[bus])))
+    return out
+
+
+def hold_remote(
+    case: PerUnitCase,
+    targets: list[RemoteTarget],
+    solve: Callable[[PerUnitCase], PowerFlowResult],
+    *,
+    tolerance: float,
+) -> tuple[PerUnitCase, PowerFlowResult, bool]:
+    """Solve ``case``, scaling the slacks of ``targets`` until their regulated buses hold their set points.
+
+    Returns the case with the slack voltages that hold them, its result, and whether they settled.
+    """
+    result = solve(case)
+    if not targets:
+        return case, result, True
+    slack = np.array([t.slack for t in targets], dtype=np.int64)
+    bus = np.array([t.bus for t in targets], dtype=np.int64)
+    wanted = np.array([t.v_pu for t in targets])
+    for _ in range(MAX_ROUNDS):
+        if not result.converged:
+            return case, result, False
+        held = np.abs(result.v_phasor_pu[bus])
+        if np.all(held > 0) and np.max(np.abs(held - wanted)) <= tolerance:
+            return case, result, True
+        if not np.all(held > 0):
+            return case, result, False
+        v = case.slack_v_pu.copy()
+        v[slack] *= wanted / held
+        case = case.with_slack_voltage(v)
+        result = solve(case)
+    return case, result, False
+
+
+def not_held(network: Network, slack_mrids: tuple[str, ...], targets: list[RemoteTarget]) -> list[Finding]:
+    """CF051 for each slack whose remote set point was not reached."""
+    out = []
+    for t in targets:
+        eq = network.get(slack_mrids[t.slack])  # type: ignore[arg-type]
+        if eq is not None:
+            out.append(
+                make_finding(
+                    icodes.VALUE_ASSUMED,
+                    eq.location("regulating_control"),
+                    ctx={
+                        "value": "the last slack voltage tried",
+                        "reason": f"the regulated bus did not settle at its set point in {MAX_ROUNDS} solves",
+                    },
+                )
+            )
+    return out
