@@ -23,6 +23,7 @@
 #define OK 0
 #define FALLBACK 1
 #define ERROR (-1)
+#define END 2 /* next_child: the element ended */
 
 #define MAX_NAME 50000          /* libxml2's name length limit without huge_tree */
 #define MAX_TEXT 10000000       /* libxml2's text node limit without huge_tree */
@@ -903,6 +904,43 @@ static int parse_root(Scanner *s, Out *out) {
     return OK;
 }
 
+/* The next child element of the element named (q, n), past text, comments and processing instructions: its
+   start tag is parsed and its name resolved. NULL with *rc = END after the element's end tag, else with
+   *rc = FALLBACK or ERROR. */
+static Tag *next_child(Scanner *s, const char *q, Py_ssize_t n, int *rc) {
+    for (;;) {
+        const char *a, *e;
+        if ((*rc = text_until_lt(s, &a, &e, NULL)))
+            return NULL;
+        if (s->pos >= s->n) {
+            *rc = FALLBACK;
+            return NULL;
+        }
+        char c = s->b[s->pos];
+        if (c == '/') {
+            s->pos++;
+            *rc = parse_end_tag(s, q, n);
+            if (*rc == OK)
+                *rc = END;
+            return NULL;
+        }
+        if (c == '!') {
+            *rc = s->n - s->pos >= 3 && memcmp(s->b + s->pos, "!--", 3) == 0 ? skip_comment(s) : FALLBACK;
+            if (*rc)
+                return NULL;
+            continue;
+        }
+        if (c == '?') {
+            if ((*rc = skip_pi(s)))
+                return NULL;
+            continue;
+        }
+        if ((*rc = parse_start_tag(s)))
+            return NULL;
+        return lookup(s, s->tq, s->tql, 0, rc);
+    }
+}
+
 /* Properties of a plain object (or the header) up to its end tag. For objects, props is a dict keyed by
    local name; for the header, hprops is a list of (clark, value, kind, line). */
 static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyObject *props, PyObject *hprops,
@@ -910,33 +948,9 @@ static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyOb
     int rc;
     for (;;) {
         const char *a, *e;
-        if ((rc = text_until_lt(s, &a, &e, NULL)))
-            return rc;
-        if (s->pos >= s->n)
-            return FALLBACK;
-        char c = s->b[s->pos];
-        if (c == '/') {
-            s->pos++;
-            return parse_end_tag(s, oq, on);
-        }
-        if (c == '!') {
-            if (s->n - s->pos >= 3 && memcmp(s->b + s->pos, "!--", 3) == 0) {
-                if ((rc = skip_comment(s)))
-                    return rc;
-                continue;
-            }
-            return FALLBACK;
-        }
-        if (c == '?') {
-            if ((rc = skip_pi(s)))
-                return rc;
-            continue;
-        }
-        if ((rc = parse_start_tag(s)))
-            return rc;
-        Tag *t = lookup(s, s->tq, s->tql, 0, &rc);
+        Tag *t = next_child(s, oq, on, &rc);
         if (!t)
-            return rc;
+            return rc == END ? OK : rc;
         const char *pq = s->tq;
         Py_ssize_t pn = s->tql;
         long line = line_at(s, s->pos - 1);
@@ -1081,34 +1095,9 @@ static int parse_objects(Scanner *s, Out *out, const char *rq, Py_ssize_t rn) {
     int rc;
     PyObject *one = out->kind_ref, *zero = out->kind_lit; /* the ranks 1 (rdf:ID) and 0 (rdf:about) */
     for (;;) {
-        const char *a, *e;
-        if ((rc = text_until_lt(s, &a, &e, NULL)))
-            return rc;
-        if (s->pos >= s->n)
-            return FALLBACK;
-        char c = s->b[s->pos];
-        if (c == '/') {
-            s->pos++;
-            return parse_end_tag(s, rq, rn);
-        }
-        if (c == '!') {
-            if (s->n - s->pos >= 3 && memcmp(s->b + s->pos, "!--", 3) == 0) {
-                if ((rc = skip_comment(s)))
-                    return rc;
-                continue;
-            }
-            return FALLBACK;
-        }
-        if (c == '?') {
-            if ((rc = skip_pi(s)))
-                return rc;
-            continue;
-        }
-        if ((rc = parse_start_tag(s)))
-            return rc;
-        Tag *t = lookup(s, s->tq, s->tql, 0, &rc);
+        Tag *t = next_child(s, rq, rn, &rc);
         if (!t)
-            return rc;
+            return rc == END ? OK : rc;
         if ((rc = resolve_attrs(s)))
             return rc;
         if (!t->seen_class) {

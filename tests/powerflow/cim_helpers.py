@@ -53,3 +53,14 @@ def sv_reference(network: Network) -> dict[str, tuple[float, float]]:
         for v in network.sv_voltages.values()
         if v.topological_node and v.v_kv is not None and v.angle_deg is not None
     }
+
+
+# the SSH header and the voltage mode of the small CGMES files the power-flow tests write
+SSH_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/2013/CIM-schema-cim16#" xmlns:md="http://iec.ch/TC57/61970-552/ModelDescription/1#">
+  <md:FullModel rdf:about="urn:uuid:5b0c0000-0000-4000-8000-000000000013">
+    <md:Model.created>2024-01-01T00:00:00Z</md:Model.created>
+    <md:Model.profile>http://entsoe.eu/CIM/SteadyStateHypothesis/1/1</md:Model.profile>
+  </md:FullModel>
+"""
+VOLTAGE_MODE = "http://iec.ch/TC57/2013/CIM-schema-cim16#RegulatingControlModeKind.voltage"

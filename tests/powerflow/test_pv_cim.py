@@ -19,17 +19,11 @@ from cimflow.report.solve_json import solve_document
 from cimflow.report.solve_markdown import render_solve_markdown
 from cimflow.solve import SolveOptions
 from tests.conftest import ROOT
+from tests.powerflow.cim_helpers import SSH_HEADER as _SSH_HEADER
+from tests.powerflow.cim_helpers import VOLTAGE_MODE as _MODE
 
 _TOPO = Path(__file__).resolve().parents[1] / "data" / "cim" / "topology"
-_SSH_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
-<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/2013/CIM-schema-cim16#" xmlns:md="http://iec.ch/TC57/61970-552/ModelDescription/1#">
-  <md:FullModel rdf:about="urn:uuid:5b0c0000-0000-4000-8000-000000000013">
-    <md:Model.created>2024-01-01T00:00:00Z</md:Model.created>
-    <md:Model.profile>http://entsoe.eu/CIM/SteadyStateHypothesis/1/1</md:Model.profile>
-  </md:FullModel>
-"""
 SCHEMA = json.loads((ROOT / "schemas" / "solve-report.schema.json").read_text())
-_MODE = "http://iec.ch/TC57/2013/CIM-schema-cim16#RegulatingControlModeKind.voltage"
 
 
 def _machine(name: str, node: str, regulated_terminal: str | None = None) -> tuple[str, str, str]:

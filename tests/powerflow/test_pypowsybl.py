@@ -10,7 +10,6 @@ magnetising to end 1; cimflow refers each to its end's ratedU, IEC 61970-301) ar
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from pathlib import Path
