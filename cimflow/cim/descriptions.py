@@ -246,13 +246,14 @@ _URI_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=
 
 
 def native_builder() -> ModuleType | None:
-    """The native module for the model build's common cases (``object_values``), or ``None``."""
+    """The native module, for the merge (``merge_into``) and the model build (``build_objects``), or ``None``
+    where it is not built or ``CIMFLOW_NATIVE=0`` turns it off."""
     return _NATIVE
 
 
 def native_available() -> bool:
-    """Whether the native reader is built and enabled (``CIMFLOW_NATIVE=0`` turns it off)."""
-    return _NATIVE is not None
+    """Whether the native reader is built and enabled."""
+    return native_builder() is not None
 
 
 def read_native(source: Document, di: int) -> RawDocument | None:

@@ -95,13 +95,18 @@ def test_the_tap_end_matters() -> None:
     assert abs(abs(solve_by_hand(moved)) - abs(on_end2)) > 1e-3 * 20
 
 
-def _olf_v2(paths: list[Path], tmp: Path) -> complex:
-    pp = pytest.importorskip("pypowsybl")
+def _powsybl_network(pp: object, paths: list[Path], tmp: Path) -> object:
+    """PowSyBl's import of the CGMES files ``paths`` (zipped together, as it reads a set of profiles)."""
     archive = tmp / "grid.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for p in paths:
             zf.write(p, p.name)
-    net = pp.network.load(str(archive))
+    return pp.network.load(str(archive))  # type: ignore[attr-defined]
+
+
+def _olf_v2(paths: list[Path], tmp: Path) -> complex:
+    pp = pytest.importorskip("pypowsybl")
+    net = _powsybl_network(pp, paths, tmp)
     slack_bus = net.get_generators().iloc[0].bus_id
     params = pp.loadflow.Parameters(
         voltage_init_mode=pp.loadflow.VoltageInitMode.UNIFORM_VALUES,
@@ -250,11 +255,7 @@ def test_three_winding_agrees_with_openloadflow(tmp_path: Path, name: str) -> No
     pp = pytest.importorskip("pypowsybl")
     case = THREE_WINDING[name]
     paths, v2, v3 = _cimflow_v23(case, tmp_path)
-    archive = tmp_path / "grid.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        for p in paths:
-            zf.write(p, p.name)
-    net = pp.network.load(str(archive))
+    net = _powsybl_network(pp, paths, tmp_path)
     slack_bus = net.get_generators().iloc[0].bus_id
     params = pp.loadflow.Parameters(
         transformer_voltage_control_on=False,
