@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import chain
@@ -188,19 +187,24 @@ class EquipmentWithoutTerminals(BaseRule):
                 yield self.finding(_location(obj))
 
 
-# a run of UUIDs, one a line (is_uuid's pattern, each followed by a newline)
-_UUID_LINES = re.compile(r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\n)*")
+# each byte of a UUID line mapped to its class: a hex digit to "h", "-" and the newline to themselves,
+# anything else to "x"; a run of UUIDs, one a line, then reads as the template below repeated
+_UUID_CLASSES = bytes(
+    0x68 if c in b"0123456789abcdefABCDEF" else c if c in b"-\n" else 0x78 for c in range(256)
+)
+_UUID_TEMPLATE = b"hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh\n"
 
 
 def _all_uuids(network: Network) -> bool:
-    """Whether every mRID is a UUID: one regex over all of them (the common case), not one call per object.
+    """Whether every mRID is a UUID: one pass over all of them (the common case), not one call per object.
 
-    The network maps each object by its own mRID, so the keys are the mRIDs. The length check makes
-    sure no mRID holds a newline, so each line is exactly one mRID.
+    The network maps each object by its own mRID, so the keys are the mRIDs. All of them joined one a
+    line, mapped byte by byte to their class (hex digit, dash, newline, other), must equal the template
+    repeated once per object: the length makes sure no mRID holds a newline or a non-ASCII character.
     """
     n = len(network.by_mrid) + len(network.opaque)
-    text = "\n".join(chain(network.by_mrid, network.opaque, ("",)))
-    return len(text) == (_UUID_LENGTH + 1) * n and _UUID_LINES.fullmatch(text) is not None
+    text = "\n".join(chain(network.by_mrid, network.opaque, ("",))).encode("utf-8", "surrogatepass")
+    return len(text) == len(_UUID_TEMPLATE) * n and text.translate(_UUID_CLASSES) == _UUID_TEMPLATE * n
 
 
 @implements(codes.NON_UUID_MRID)
