@@ -189,9 +189,7 @@ class EquipmentWithoutTerminals(BaseRule):
 
 # each byte of a UUID line mapped to its class: a hex digit to "h", "-" and the newline to themselves,
 # anything else to "x"; a run of UUIDs, one a line, then reads as the template below repeated
-_UUID_CLASSES = bytes(
-    0x68 if c in b"0123456789abcdefABCDEF" else c if c in b"-\n" else 0x78 for c in range(256)
-)
+_UUID_CLASSES = bytes(0x68 if c in b"0123456789abcdefABCDEF" else c if c in b"-\n" else 0x78 for c in range(256))
 _UUID_TEMPLATE = b"hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh\n"
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cimflow.report.cim_annotated import _NS_UUID, _esc, _text, _Uuid5
+from cimflow.report.cim_annotated import _NS_UUID, _esc, _finite, _text, _Uuid5, _uuid5_many
 
 
 @given(prefix=st.text(max_size=200), key=st.text(max_size=80))
@@ -21,7 +21,7 @@ from cimflow.report.cim_annotated import _NS_UUID, _esc, _text, _Uuid5
 def test_uuid5_equals_stdlib(prefix: str, key: str) -> None:
     expected = str(uuid.uuid5(_NS_UUID, prefix + key))
     assert _Uuid5(prefix)(key) == expected
-    assert _Uuid5(prefix, head='rdf:ID="_', tail='"')(key) == f'rdf:ID="_{expected}"'
+    assert _uuid5_many(prefix, [key, key + "x"]) == [expected, str(uuid.uuid5(_NS_UUID, prefix + key + "x"))]
 
 
 def test_uuid5_reuses_prefix_state() -> None:
@@ -30,6 +30,8 @@ def test_uuid5_reuses_prefix_state() -> None:
     keys = [f"bus-{i}" for i in range(50)]
     got = [make(k) for k in keys]
     assert got == [str(uuid.uuid5(_NS_UUID, f"seed/SvVoltage/{k}")) for k in keys]
+    assert _uuid5_many("seed/SvVoltage/", keys) == got
+    assert _uuid5_many("seed/SvVoltage/", []) == []
     assert all(uuid.UUID(g).version == 5 and uuid.UUID(g).variant == uuid.RFC_4122 for g in got)
 
 
@@ -41,11 +43,11 @@ def test_esc_equals_escape(text: str) -> None:
 
 
 def _slow_text(value: object) -> str:
-    """A literal's text as the writer made it before the fast paths (``_num``, then ``escape``)."""
+    """A literal's text written the plain way: 12 significant digits, 0 if not finite, then ``escape``."""
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, float):
-        text = repr(round(float(value), 12)) if math.isfinite(value) else "0"
+        text = "%.12g" % float(value) if math.isfinite(value) else "0"  # noqa: UP031 (printf: another path)
     else:
         text = str(value)
     return escape(text)
@@ -56,7 +58,11 @@ def _slow_text(value: object) -> str:
 @example(1e300)
 @example(-1.449570368387499)
 def test_float_text_equals_slow_path(value: float) -> None:
-    assert _text(value) == _slow_text(value)
+    text = _text(value)
+    assert text == _slow_text(value)
+    assert [f"{x:.12g}" for x in _finite(np.array([value, value]))] == [text, text]
+    if math.isfinite(value):  # read back within 12 significant digits
+        assert float(text) == pytest.approx(value, rel=5e-12, abs=0.0)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +74,7 @@ def test_other_text_equals_slow_path(value: object) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(np.float64(0.5), "0.5"), (np.float32(0.25), "0.25"), (np.float64(0.0), "0.0")]
+    ("value", "text"), [(np.float64(0.5), "0.5"), (np.float32(0.25), "0.25"), (np.float64(0.0), "0")]
 )
-def test_numpy_floats_are_written_as_plain_numbers(value: object, text: str) -> None:
+def test_numpy_floats_are_written_as_plain_finite(value: object, text: str) -> None:
     assert _text(value) == text  # not "np.float64(0.5)": that is no xsd:float
