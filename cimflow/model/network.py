@@ -26,7 +26,15 @@ def _grouped(
         key = owner(obj)
         if key is not None:
             groups[key].append(obj)
-    return MappingProxyType({k: tuple(sorted(v, key=lambda o: (number(o) or 0, o.mrid))) for k, v in groups.items()})
+    return MappingProxyType(_ordered(groups, number))
+
+
+def _ordered(groups: Mapping[MRID, list[T]], number: Callable[[T], int | None]) -> dict[MRID, tuple[T, ...]]:
+    """Each group as a tuple ordered by its number (None as 0), then mRID; a group of one needs no sort."""
+    return {
+        k: (v[0],) if len(v) == 1 else tuple(sorted(v, key=lambda o: (number(o) or 0, o.mrid)))
+        for k, v in groups.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +140,7 @@ class Network:
         for t in self.terminals.values():
             if t.conducting_equipment is not None:
                 groups[t.conducting_equipment].append(t)
-        return MappingProxyType(
-            {k: tuple(sorted(v, key=lambda t: (t.sequence_number or 0, t.mrid))) for k, v in groups.items()}
-        )
+        return MappingProxyType(_ordered(groups, lambda t: t.sequence_number))
 
     @cached_property
     def ends_of(self) -> Mapping[MRID, tuple[equipment.PowerTransformerEnd, ...]]:

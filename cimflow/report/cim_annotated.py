@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha1
-from itertools import chain
+from itertools import chain, islice
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -65,12 +65,16 @@ class AnnotatedCim:
     documents: tuple[tuple[str, bytes], ...]
 
 
+_BATCH = 8192  # entries encoded at a time
+
+
 class _Writer:
     """Collects objects of one output document as RDF/XML text (each entry one or more lines)."""
 
     def __init__(self, cim_ns: str, *, header: dict[str, object] | None) -> None:
         self.cim_ns = cim_ns
-        self.lines: list[str] = []
+        self.lines: list[str] = []  # entries not yet encoded
+        self._chunks: list[bytes] = []  # entries encoded, in order
         if header is not None:
             self.lines.append(f'  <md:FullModel rdf:about="urn:uuid:{header["id"]}">')
             for key in ("created", "scenarioTime", "description", "version", "modelingAuthoritySet"):
@@ -87,12 +91,25 @@ class _Writer:
         self.lines.extend(props)
         self.lines.append(f"  </cim:{cls}>")
 
+    def stream(self, entries: Iterable[str]) -> None:
+        """Many entries: encoded a batch at a time, so their text never exists whole next to its bytes."""
+        self._flush()
+        it = iter(entries)
+        while batch := list(islice(it, _BATCH)):
+            self._chunks.append(("\n".join(batch) + "\n").encode("utf-8"))
+
+    def _flush(self) -> None:
+        if self.lines:
+            self._chunks.append(("\n".join(self.lines) + "\n").encode("utf-8"))
+            self.lines.clear()
+
     def render(self) -> bytes:
         head = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<rdf:RDF xmlns:rdf="{ns.RDF}" xmlns:cim="{self.cim_ns}" xmlns:md="{ns.MD}">\n'
         )
-        return (head + "\n".join(self.lines) + "\n</rdf:RDF>\n").encode("utf-8")
+        self._flush()
+        return b"".join([head.encode("utf-8"), *self._chunks, b"</rdf:RDF>\n"])
 
 
 def _lit(name: str, value: object) -> str:
@@ -376,7 +393,7 @@ def _write_sv(
     p_factor: float,
 ) -> None:
     """The SV objects; the bulk classes one f-string each (the same text :meth:`_Writer.obj` would give)."""
-    extend, ref = sv.lines.extend, ids.refs_of
+    extend, ref = sv.stream, ids.refs_of
     buses = [(b, tn) for b in solution.buses if (tn := tn_of_bus.get(b.index)) is not None]
     on = np.array([b.energised for b, _ in buses], dtype=bool)
     angle = _finite(np.where(on, [b.angle_deg for b, _ in buses], 0.0))

@@ -147,7 +147,10 @@ class NetworkIndex:
     @cached_property
     def node_kv(self) -> Mapping[MRID, Voltage]:
         """Voltage of every node: declared, else from equipment stating a voltage or a transformer end there."""
-        out: dict[MRID, Voltage] = {k: Voltage(v, "node") for k, v in self.declared_node_kv.items()}
+        shared: dict[float, Voltage] = {}  # one (frozen) Voltage per declared level, not one per node
+        out: dict[MRID, Voltage] = {
+            k: shared.get(v) or shared.setdefault(v, Voltage(v, "node")) for k, v in self.declared_node_kv.items()
+        }
         net = self.network
         terminals = net.terminals
         for end in net.transformer_ends.values():
@@ -173,13 +176,10 @@ class NetworkIndex:
 
     def terminal_kv(self, t: core.Terminal) -> Voltage | None:
         """Voltage of the node a terminal is attached to (through its ConnectivityNode or TopologicalNode)."""
-        node_kv = self.node_kv
-        for node in (t.connectivity_node, t.topological_node):
-            if node is not None:
-                v = node_kv.get(node)
-                if v is not None:
-                    return v
-        return None
+        get = self.node_kv.get
+        cn, tn = t.connectivity_node, t.topological_node
+        v = get(cn) if cn is not None else None
+        return v if v is not None or tn is None else get(tn)
 
     def equipment_kv(self, eq: equipment.Equipment) -> Voltage | None:
         """Voltage of equipment: stated (BaseVoltage or container), else that of the node of its first terminal."""
