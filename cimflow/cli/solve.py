@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -51,9 +52,12 @@ def _stem(paths: list[Path]) -> str:
     return stem
 
 
-def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bool) -> dict[str, bytes]:
-    """Every file to write into the output folder, by name (pure: nothing is written here)."""
-    files: dict[str, bytes] = {}
+def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bool) -> dict[str, bytes | Path]:
+    """Every file to write into the output folder, by name: its bytes, or the input file to copy unchanged.
+
+    Pure: nothing is read or written here (input copies are made by the file system, not through memory).
+    """
+    files: dict[str, bytes | Path] = {}
     v = result.validation
     sol = result.solution
     stem = _stem(paths)
@@ -71,7 +75,7 @@ def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bo
             files[f"{stem}_merged.xml"] = _merge(v.network, annotated.documents)
         else:
             for src in _input_files(paths):
-                files.setdefault(src.name, src.read_bytes())
+                files.setdefault(src.name, src)
             files.update(dict(annotated.documents))
     if report:
         from cimflow.report.solve_html import render_solve_html
@@ -83,6 +87,14 @@ def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bo
         files["report.md"] = render_solve_markdown(doc).encode("utf-8")
         files["report.html"] = render_solve_html(doc).encode("utf-8")
     return files
+
+
+def _write(target: Path, data: bytes | Path) -> None:
+    """Write bytes, or copy an input file (nothing to do when the target is that input itself)."""
+    if isinstance(data, bytes):
+        target.write_bytes(data)
+    elif not (target.exists() and target.samefile(data)):
+        shutil.copyfile(data, target)
 
 
 def _merge(network: object, annotated: tuple[tuple[str, bytes], ...]) -> bytes:
@@ -241,7 +253,7 @@ def solve_command(
             raise typer.Exit(2)
         out.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
-            (out / name).write_bytes(data)
+            _write(out / name, data)
         stderr.print(f"wrote {len(files)} files to {out}", highlight=False)
     if fmt is TextOrJson.json:
         from cimflow.report.solve_json import solve_document

@@ -72,6 +72,18 @@ def test_out_writes_inputs_unchanged_and_sv_read_back(tmp_path: Path) -> None:
     assert not [f for f in back.findings if f.severity >= cimflow.Severity.ERROR]
 
 
+def test_out_in_the_input_folder_keeps_the_inputs(tmp_path: Path) -> None:
+    """--out the inputs' own folder with --force: the inputs are the copies, left as they are."""
+    for src in SAMPLE:
+        shutil.copy(src, tmp_path / src.name)
+    copies = [tmp_path / src.name for src in SAMPLE]
+    result = runner.invoke(app, ["solve", *map(str, copies), "--out", str(tmp_path), "--force"])
+    assert result.exit_code == 0, result.output
+    for src, copy in zip(SAMPLE, copies, strict=True):
+        assert copy.read_bytes() == src.read_bytes()
+    assert (tmp_path / "simbench_lv_urban6_cimflow_SV.xml").stat().st_size > 0
+
+
 def test_never_overwrites_without_force(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
