@@ -16,6 +16,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* T_OBJECT_EX, READONLY */
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
@@ -694,6 +695,63 @@ static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n
 static PyObject *s_cim_class, *s_mrid, *s_rank, *s_props, *s_doc, *s_line, *s_ident;
 static PyObject *s_dict, *s_fields_set, *s_extra, *s_private, *s_source, *s_file, *s_empty_tuple;
 
+/* Slots of the records read and written here (MergedObject, SourceRef, OpaqueObject), by offset: the
+   generic attribute protocol (a type lookup and a descriptor call per access) was a tenth of the merge
+   and build. The offset of (type, name) is found once from the type's member descriptor and kept with a
+   reference to the type; names are the interned s_* strings above, compared by identity. Anything that
+   is not a plain object slot (a property, __dict__, a type not seen) takes the generic protocol. */
+#define SLOT_CACHE_SIZE 32
+static struct {
+    PyTypeObject *type;
+    PyObject *name;
+    Py_ssize_t offset; /* -1: not a plain slot */
+} slot_cache[SLOT_CACHE_SIZE];
+static int n_slot_cache;
+
+static Py_ssize_t slot_offset(PyTypeObject *type, PyObject *name) {
+    for (int i = 0; i < n_slot_cache; i++)
+        if (slot_cache[i].type == type && slot_cache[i].name == name)
+            return slot_cache[i].offset;
+    Py_ssize_t offset = -1;
+    PyObject *descr = _PyType_Lookup(type, name); /* borrowed, no error set */
+    if (descr && Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+        if (m->type == T_OBJECT_EX && !(m->flags & READONLY))
+            offset = m->offset;
+    }
+    if (n_slot_cache < SLOT_CACHE_SIZE) {
+        slot_cache[n_slot_cache].type = (PyTypeObject *)Py_NewRef(type);
+        slot_cache[n_slot_cache].name = Py_NewRef(name);
+        slot_cache[n_slot_cache].offset = offset;
+        n_slot_cache++;
+    }
+    return offset;
+}
+
+/* getattr(obj, name), a new reference (NULL with an exception set, as PyObject_GetAttr). */
+static PyObject *slot_get(PyObject *obj, PyObject *name) {
+    Py_ssize_t offset = slot_offset(Py_TYPE(obj), name);
+    if (offset >= 0) {
+        PyObject *v = *(PyObject **)((char *)obj + offset);
+        if (v)
+            return Py_NewRef(v);
+    }
+    return PyObject_GetAttr(obj, name); /* also raises the AttributeError of an empty slot */
+}
+
+/* object.__setattr__(obj, name, value): a slot is written directly, bypassing a frozen class's
+   __setattr__ as PyObject_GenericSetAttr does. */
+static int slot_set(PyObject *obj, PyObject *name, PyObject *value) {
+    Py_ssize_t offset = slot_offset(Py_TYPE(obj), name);
+    if (offset < 0)
+        return PyObject_GenericSetAttr(obj, name, value);
+    PyObject **slot = (PyObject **)((char *)obj + offset);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_XDECREF(old);
+    return 0;
+}
+
 /* An instance of a dataclass with slots (MergedObject, and the frozen SourceRef and OpaqueObject) with every
    field given, without running its __init__ (a Python function: a fifth of the reading time). */
 static PyObject *record(PyObject *type, PyObject *const *names, PyObject *const *vals, int n) {
@@ -705,7 +763,7 @@ static PyObject *record(PyObject *type, PyObject *const *names, PyObject *const 
     if (!inst)
         return NULL;
     for (int i = 0; i < n; i++)
-        if (PyObject_GenericSetAttr(inst, names[i], vals[i]) < 0) {
+        if (slot_set(inst, names[i], vals[i]) < 0) {
             Py_DECREF(inst);
             return NULL;
         }
@@ -1436,7 +1494,7 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
             fast = 1;
         } else if (read == R_REF && target) {
             if (targets != Py_None) {
-                PyObject *tcls = PyObject_GetAttr(tobj, s_cim_class);
+                PyObject *tcls = slot_get(tobj, s_cim_class);
                 if (!tcls)
                     goto error;
                 /* the class names are the reader's interned strings: the last (targets, class) judged
@@ -1563,9 +1621,9 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         PyObject *ident = NULL, *rank = NULL, *cls = NULL, *props = NULL, *doc = NULL, *line = NULL;
         PyObject *values = NULL, *slow = NULL, *inst = NULL, *form = NULL;
         int failed = 1;
-        ident = PyObject_GetAttr(obj, s_ident);
-        rank = ident ? PyObject_GetAttr(obj, s_rank) : NULL;
-        cls = rank ? PyObject_GetAttr(obj, s_cim_class) : NULL;
+        ident = slot_get(obj, s_ident);
+        rank = ident ? slot_get(obj, s_rank) : NULL;
+        cls = rank ? slot_get(obj, s_cim_class) : NULL;
         if (!cls)
             goto done;
         /* identifiers written otherwise than "#_<mRID>", for writers that refer to existing objects */
@@ -1610,7 +1668,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         values = PyDict_New();
         if (!values || PyDict_SetItem(values, s_mrid, mrid) < 0 || PyDict_SetItem(values, s_cim_class, cls) < 0)
             goto done;
-        props = PyObject_GetAttr(obj, s_props);
+        props = slot_get(obj, s_props);
         if (!props)
             goto done;
         if (!PyDict_CheckExact(props)) {
@@ -1632,8 +1690,8 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
             failed = 0;
             goto done;
         }
-        doc = PyObject_GetAttr(obj, s_doc);
-        line = doc ? PyObject_GetAttr(obj, s_line) : NULL;
+        doc = slot_get(obj, s_doc);
+        line = doc ? slot_get(obj, s_line) : NULL;
         if (!line)
             goto done;
         Py_ssize_t d = PyLong_AsSsize_t(doc);
@@ -1647,7 +1705,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
             PyObject *onames[4] = {s_mrid, s_cim_class, s_file, s_line};
             PyObject *oargs[4] = {mrid, cls, file, line};
             inst = record(opaque_type, onames, oargs, 4);
-            if (!inst || PyDict_SetItem(opaque, mrid, inst) < 0 || PyObject_SetAttr(obj, s_props, released) < 0)
+            if (!inst || PyDict_SetItem(opaque, mrid, inst) < 0 || slot_set(obj, s_props, released) < 0)
                 goto done;
             failed = 0;
             goto done;
@@ -1717,7 +1775,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
             if (bad)
                 goto done;
         }
-        if (PyObject_SetAttr(obj, s_props, released) < 0)
+        if (slot_set(obj, s_props, released) < 0)
             goto done;
         {
             PyObject *group = PyDict_GetItemWithError(by_class, model);
@@ -1781,16 +1839,16 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
         PyObject *desc = PyList_GET_ITEM(descs, i);
         PyObject *cls = NULL, *mrid = NULL, *rank = NULL, *mcls = NULL, *mrank = NULL, *props = NULL, *dprops = NULL;
         int stop = 0, failed = 1;
-        cls = PyObject_GetAttr(desc, s_cim_class);
-        mrid = cls ? PyObject_GetAttr(desc, s_mrid) : NULL;
-        rank = mrid ? PyObject_GetAttr(desc, s_rank) : NULL;
+        cls = slot_get(desc, s_cim_class);
+        mrid = cls ? slot_get(desc, s_mrid) : NULL;
+        rank = mrid ? slot_get(desc, s_rank) : NULL;
         if (!rank)
             goto done;
         long r = PyLong_AsLong(rank);
         if (r == -1 && PyErr_Occurred())
             goto done;
         if (eq_doc && r == 1) {
-            if (PyObject_SetAttr(desc, s_rank, two) < 0)
+            if (slot_set(desc, s_rank, two) < 0)
                 goto done;
             r = 2;
             Py_SETREF(rank, Py_NewRef(two));
@@ -1811,7 +1869,7 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
                 failed = 0;
             goto done;
         }
-        mcls = PyObject_GetAttr(merged, s_cim_class);
+        mcls = slot_get(merged, s_cim_class);
         if (!mcls)
             goto done;
         int same = PyUnicode_Compare(cls, mcls);
@@ -1822,23 +1880,23 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
             failed = 0;
             goto done;
         }
-        mrank = PyObject_GetAttr(merged, s_rank);
+        mrank = slot_get(merged, s_rank);
         if (!mrank)
             goto done;
         long mr = PyLong_AsLong(mrank);
         if (mr == -1 && PyErr_Occurred())
             goto done;
         if (r > mr) {
-            PyObject *line = PyObject_GetAttr(desc, s_line), *ident = line ? PyObject_GetAttr(desc, s_ident) : NULL;
-            int bad = !ident || PyObject_SetAttr(merged, s_doc, di) < 0 || PyObject_SetAttr(merged, s_line, line) < 0 ||
-                      PyObject_SetAttr(merged, s_rank, rank) < 0 || PyObject_SetAttr(merged, s_ident, ident) < 0;
+            PyObject *line = slot_get(desc, s_line), *ident = line ? slot_get(desc, s_ident) : NULL;
+            int bad = !ident || slot_set(merged, s_doc, di) < 0 || slot_set(merged, s_line, line) < 0 ||
+                      slot_set(merged, s_rank, rank) < 0 || slot_set(merged, s_ident, ident) < 0;
             Py_XDECREF(line);
             Py_XDECREF(ident);
             if (bad)
                 goto done;
         }
-        props = PyObject_GetAttr(merged, s_props);
-        dprops = props ? PyObject_GetAttr(desc, s_props) : NULL;
+        props = slot_get(merged, s_props);
+        dprops = props ? slot_get(desc, s_props) : NULL;
         if (!dprops)
             goto done;
         if (!PyDict_CheckExact(props) || !PyDict_CheckExact(dprops)) {
