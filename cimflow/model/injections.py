@@ -107,6 +107,9 @@ class SynchronousMachine(RegulatingCondEq):
     rated_power_factor: Annotated[float | None, attr("RotatingMachine.ratedPowerFactor")] = None
     min_q_mvar: Annotated[float | None, attr("SynchronousMachine.minQ", q=Q.POWER)] = None
     max_q_mvar: Annotated[float | None, attr("SynchronousMachine.maxQ", q=Q.POWER)] = None
+    capability_curve: Annotated[
+        MRID | None, ref("SynchronousMachine.InitialReactiveCapabilityCurve", targets=("ReactiveCapabilityCurve",))
+    ] = None
     reference_priority: Annotated[int | None, attr("SynchronousMachine.referencePriority", read=Read.INT)] = None
     machine_type: Annotated[str | None, attr("SynchronousMachine.type", read=Read.ENUM)] = None
     operating_mode: Annotated[str | None, attr("SynchronousMachine.operatingMode", read=Read.ENUM)] = None
@@ -159,6 +162,9 @@ class EquivalentInjection(Equipment):
     regulation_target_kv: Annotated[float | None, attr("EquivalentInjection.regulationTarget", q=Q.VOLTAGE)] = None
     min_q_mvar: Annotated[float | None, attr("EquivalentInjection.minQ", q=Q.POWER)] = None
     max_q_mvar: Annotated[float | None, attr("EquivalentInjection.maxQ", q=Q.POWER)] = None
+    capability_curve: Annotated[
+        MRID | None, ref("EquivalentInjection.ReactiveCapabilityCurve", targets=("ReactiveCapabilityCurve",))
+    ] = None
 
 
 class AsynchronousMachine(Equipment):
@@ -200,6 +206,16 @@ class NonlinearShuntCompensator(RegulatingCondEq):
     normal_sections: Annotated[int | None, attr("ShuntCompensator.normalSections", read=Read.INT)] = None
     sections: Annotated[float | None, attr("ShuntCompensator.sections", "ShuntCompensator.SVsections")] = None
     nom_u_kv: Annotated[float | None, attr("ShuntCompensator.nomU", q=Q.VOLTAGE)] = None
+
+
+class CurveData(CimObject):
+    """One point of a Curve; of a ReactiveCapabilityCurve: active power ``x`` (MW, generator sense) and the
+    reactive limits ``y1`` (minimum) and ``y2`` (maximum) there (Mvar, generator sense)."""
+
+    curve: Annotated[MRID | None, ref("CurveData.Curve")] = None
+    x: Annotated[float | None, attr("CurveData.xvalue", q=Q.POWER)] = None
+    y1: Annotated[float | None, attr("CurveData.y1value", q=Q.POWER)] = None
+    y2: Annotated[float | None, attr("CurveData.y2value", q=Q.POWER)] = None
 
 
 class NonlinearShuntCompensatorPoint(CimObject):

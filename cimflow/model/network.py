@@ -203,6 +203,15 @@ class Network:
         return MappingProxyType({k: MappingProxyType(v) for k, v in groups.items()})
 
     @cached_property
+    def curve_points_of(self) -> Mapping[MRID, tuple[injections.CurveData, ...]]:
+        """CurveData of each Curve (a ReactiveCapabilityCurve, say), in input order."""
+        groups: dict[MRID, list[injections.CurveData]] = defaultdict(list)
+        for point in self.of(injections.CurveData).values():
+            if point.curve is not None:
+                groups[point.curve].append(point)
+        return MappingProxyType({k: tuple(v) for k, v in groups.items()})
+
+    @cached_property
     def limits_of(self) -> Mapping[MRID, tuple[limits.CurrentLimit, ...]]:
         """CurrentLimits per terminal and per equipment mRID (whatever their limit set is attached to)."""
         sets = self.of(limits.OperationalLimitSet)

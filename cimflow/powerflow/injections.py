@@ -45,7 +45,7 @@ from cimflow.model.network import Network
 from cimflow.model.state import SvPowerFlow
 from cimflow.powerflow.equivalents import NO_CURRENT, Points, equivalent_control, fixed_injection, svc_control
 from cimflow.powerflow.load_response import Shares, zip_shares
-from cimflow.powerflow.regulation import PvGenerator, VoltageControl, q_limits_mvar, voltage_control
+from cimflow.powerflow.regulation import PvGenerator, QLimits, VoltageControl, q_limits, voltage_control
 from cimflow.topology.model import Topology
 
 
@@ -233,7 +233,8 @@ def collect_injections(
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
             control = voltage_control(network, topology, eq, bus, vb)
             if control is not None:
-                _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings)
+                limits = q_limits(eq, network)
+                _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings, limits=limits)
         elif isinstance(eq, LinearShuntCompensator):
             sections = eq.sections if eq.sections is not None else eq.normal_sections
             if sections is None:
@@ -253,11 +254,13 @@ def collect_injections(
                 s_power[bus] += complex(p, q) / s_base
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, fixed.role, p, q))
             if isinstance(eq, EquivalentInjection) and (control := equivalent_control(eq, bus, vb, findings)):
-                _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings)
+                limits = q_limits(eq, network)
+                _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings, limits=limits)
             elif isinstance(eq, StaticVarCompensator) and (
                 held := svc_control(network, topology, eq, bus, vb, findings)
             ):
-                _add_pv(table, pv_index, eq, bus, held[0], q, (topology, slack_buses), findings, limits=held[1])
+                limits = QLimits(held[1][0], held[1][1], "ratings")
+                _add_pv(table, pv_index, eq, bus, held[0], q, (topology, slack_buses), findings, limits=limits)
         elif inj.cim_class not in NO_CURRENT:
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
             _left_out(network, inj.mrid, inj.cim_class, findings)
@@ -332,13 +335,12 @@ def _add_pv(
     context: tuple[Topology, set[int]],
     findings: list[Finding],
     *,
-    limits: tuple[float, float] | None = None,
+    limits: QLimits,
 ) -> None:
     """Make ``bus`` a PV bus held by ``eq`` (or report why the generator stays PQ).
 
     ``index`` maps a bus to its PV entry, and a regulated bus to the entry that holds it; ``context``
-    is the topology and the buses held by slacks; ``limits`` the reactive range (Mvar, generator sense)
-    where it is not ``eq``'s minQ/maxQ.
+    is the topology and the buses held by slacks; ``limits`` the reactive range (Mvar, generator sense).
     """
     by_bus, by_regulated = index
     topology, slack_buses = context
@@ -354,16 +356,21 @@ def _add_pv(
         reason = f"the voltage it regulates is held by {_first(table, holder)} already"
     elif k is not None and table.pv_regulated_bus[k] != regulated:
         reason = f"{_first(table, k)} on the same node holds the voltage of another bus"
-    q_min, q_max = q_limits_mvar(eq) if limits is None else limits
+    q_min, q_max = limits.q_min_mvar, limits.q_max_mvar
     if reason is None and abs(q_max - q_min) < 1e-9:
         # as PowSyBl: no reactive range, no voltage control (files give minQ = maxQ = 0 beside a curve)
-        reason = f"minQ = maxQ = {q_min:g} Mvar leaves no reactive range (a ReactiveCapabilityCurve is not read)"
+        reason = (
+            f"its ReactiveCapabilityCurve leaves no reactive range at its active power ({q_min:g} Mvar)"
+            if limits.source == "curve"
+            else f"minQ = maxQ = {q_min:g} Mvar leaves no reactive range"
+        )
     if reason is not None:
         _note(findings, eq, "regulating_control", f"{q_mvar:g} Mvar", f"{reason}: PQ at the file's q")
         return
-    if q_min > q_max:
-        _note(findings, eq, "min_q_mvar", "unlimited", f"minQ {q_min:g} Mvar > maxQ {q_max:g} Mvar")
-        q_min, q_max = -float("inf"), float("inf")
+    if limits.swapped:
+        where = "a point of its ReactiveCapabilityCurve" if limits.source == "curve" else "minQ and maxQ"
+        _note(findings, eq, "min_q_mvar", f"{q_min:g} .. {q_max:g} Mvar",
+              f"{where} give the lower reactive limit above the upper one: swapped, as PowSyBl reads them")  # fmt: skip
     if k is None:
         k = by_bus[bus] = by_regulated[regulated] = len(table.pv_bus)
         table.pv_bus.append(bus)

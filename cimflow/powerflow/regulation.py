@@ -6,10 +6,19 @@ true (SSH), its ``RegulatingCondEq.RegulatingControl`` has mode ``voltage``, is 
 (``RegulatingControl.enabled``, SSH) and has a ``targetValue`` (kV, SSH) above 0. The regulated bus
 is the bus of the RegulatingControl's Terminal: the generator's own (local control, also when the
 control names no Terminal) or another one (remote control), whose voltage the generator's reactive
-power then holds. Reactive limits are ``minQ`` / ``maxQ`` (generator sense,
-Mvar; a missing side is unlimited); a ReactiveCapabilityCurve is not read. A generator whose
-``minQ`` equals its ``maxQ`` has no range to regulate with and stays PQ (as in PowSyBl; exporters
-write ``minQ = maxQ = 0`` beside a curve).
+power then holds.
+
+Reactive limits (generator sense, Mvar) come, as PowSyBl reads them, from the machine's
+ReactiveCapabilityCurve (``SynchronousMachine.InitialReactiveCapabilityCurve``,
+``EquivalentInjection.ReactiveCapabilityCurve``) where it has a point: each CurveData gives, at active
+power ``xvalue`` (MW, generator sense), the range ``y1value`` .. ``y2value`` (swapped if reversed;
+points with the same P merged into one range when their ranges overlap, else the later one ignored).
+With two points or more the limits are interpolated linearly at the machine's own active power
+(``-p``: the file's p is in the load sign) and held at the first or last point outside the curve's
+span; one point is a fixed range. Without a curve (or without a usable point) they are ``minQ`` /
+``maxQ``, swapped if reversed; a missing side is unlimited. A generator whose range is empty
+(``minQ`` equals ``maxQ``) has nothing to regulate with and stays PQ (as in PowSyBl; exporters write
+``minQ = maxQ = 0`` beside a curve).
 
 Several generators on one PV bus hold it together: their limits add up and they share the bus's
 reactive power at the same position within each one's range, ``q_i = min_i + (Q - Σmin)·range_i /
@@ -19,11 +28,14 @@ reactive power at the same position within each one's range, ``q_i = min_i + (Q 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cimflow.ids import MRID
 from cimflow.model.base import CimObject
 from cimflow.model.injections import (
+    CurveData,
     ExternalNetworkInjection,
     PowerElectronicsConnection,
     RegulatingCondEq,
@@ -74,11 +86,69 @@ def voltage_control(
     return VoltageControl(regulated, rc.target_value / vb[regulated], regulated == bus)
 
 
-def q_limits_mvar(eq: CimObject) -> tuple[float, float]:
-    """(min, max) reactive injection of a generator in Mvar, generator sense; a missing side is ±inf."""
+@dataclass(frozen=True, slots=True)
+class QLimits:
+    """A generator's reactive range (Mvar, generator sense; ±inf where unlimited) and where it comes from.
+
+    Attributes:
+        source: ``"curve"`` (interpolated on its ReactiveCapabilityCurve), ``"minQ/maxQ"`` or ``"none"``.
+        swapped: The file gave the lower limit above the upper one (a point of the curve, or minQ/maxQ).
+    """
+
+    q_min_mvar: float
+    q_max_mvar: float
+    source: str
+    swapped: bool = False
+
+
+def curve_ranges(points: Iterable[CurveData]) -> tuple[list[tuple[float, float, float]], bool]:
+    """The usable points of a ReactiveCapabilityCurve as (P, minQ, maxQ) sorted by P, and whether one
+    was reversed: incomplete or non-finite points are dropped, reversed ranges swapped, and points at
+    the same P merged into one range when their ranges overlap (the later one is ignored otherwise)."""
+    by_p: dict[float, tuple[float, float]] = {}
+    swapped = False
+    for point in points:
+        p, lo, hi = point.x, point.y1, point.y2
+        if p is None or lo is None or hi is None or not all(map(math.isfinite, (p, lo, hi))):
+            continue
+        if lo > hi:
+            lo, hi, swapped = hi, lo, True
+        prev = by_p.get(p)
+        if prev is None:
+            by_p[p] = (lo, hi)
+        elif lo <= prev[1] and prev[0] <= hi:
+            by_p[p] = (min(lo, prev[0]), max(hi, prev[1]))
+    return [(p, lo, hi) for p, (lo, hi) in sorted(by_p.items())], swapped
+
+
+def _on_curve(ranges: list[tuple[float, float, float]], p: float) -> tuple[float, float]:
+    """(minQ, maxQ) at active power ``p``: linear between points, the end point's outside the span."""
+    if p <= ranges[0][0]:
+        return ranges[0][1], ranges[0][2]
+    if p >= ranges[-1][0]:
+        return ranges[-1][1], ranges[-1][2]
+    k = bisect_right([r[0] for r in ranges], p)
+    (p0, lo0, hi0), (p1, lo1, hi1) = ranges[k - 1], ranges[k]
+    t = (p - p0) / (p1 - p0)
+    return lo0 + t * (lo1 - lo0), hi0 + t * (hi1 - hi0)
+
+
+def q_limits(eq: CimObject, network: Network | None = None) -> QLimits:
+    """The reactive range of a generator (see the module docstring); its curve is read from ``network``."""
+    curve = getattr(eq, "capability_curve", None)
+    if curve is not None and network is not None:
+        ranges, swapped = curve_ranges(network.curve_points_of.get(curve, ()))
+        if ranges:
+            p_gen = -float(getattr(eq, "p_mw", None) or 0.0)
+            lo, hi = _on_curve(ranges, p_gen)
+            return QLimits(lo, hi, "curve", swapped)
     low = getattr(eq, "min_q_mvar", None)
     high = getattr(eq, "max_q_mvar", None)
-    return (-math.inf if low is None else float(low), math.inf if high is None else float(high))
+    q_min = -math.inf if low is None else float(low)
+    q_max = math.inf if high is None else float(high)
+    if q_min > q_max:
+        return QLimits(q_max, q_min, "minQ/maxQ", True)
+    return QLimits(q_min, q_max, "minQ/maxQ" if low is not None or high is not None else "none")
 
 
 def share_q_mvar(q_inject_mvar: float, generators: list[PvGenerator]) -> list[float]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cimflow
 from cimflow.ids import normalise_mrid
 from cimflow.topology.model import BranchKind
 from tests.powerflow.cim_helpers import Solved, solve_files
@@ -76,6 +77,36 @@ def _no_reactive_range(data: bytes) -> bytes:
                       + attribute + rb">)[^<]*<", rb"\g<1>0<", data, flags=re.S)  # fmt: skip
     return re.sub(rb'(<cim:SynchronousMachine rdf:about="#_' + _DAN_RIVER + rb'">.*?<cim:RotatingMachine.q>)[^<]*<',
                   rb"\g<1>-10<", data, flags=re.S)  # fmt: skip
+
+
+def _capability_curves(data: bytes) -> bytes:
+    """Every SmallGrid machine gets one ReactiveCapabilityCurve, narrower than its minQ/maxQ and narrowing
+    with active power (so that machines hit limits that minQ/maxQ would not give), with a reversed point
+    and two points at the same P whose ranges overlap (both tools swap the one and merge the others)."""
+    if b"<cim:SynchronousMachine rdf:ID=" not in data:
+        return data
+    data = re.sub(
+        rb'(<cim:SynchronousMachine rdf:ID="[^"]*">)',
+        rb'\g<1>\n<cim:SynchronousMachine.InitialReactiveCapabilityCurve rdf:resource="#_rcc1"/>',
+        data,
+    )
+    # (P MW, minQ, maxQ Mvar): 200 MW twice, the ranges overlapping; 400 MW reversed
+    points = [
+        (0.0, -40.0, 60.0),
+        (200.0, -100.0, 80.0),
+        (200.0, -60.0, 100.0),
+        (400.0, 90.0, -120.0),
+        (650.0, -50.0, 60.0),
+    ]
+    curve = b'<cim:ReactiveCapabilityCurve rdf:ID="_rcc1"><cim:IdentifiedObject.name>rcc1</cim:IdentifiedObject.name>'
+    curve += b"</cim:ReactiveCapabilityCurve>\n"
+    for k, (x, y1, y2) in enumerate(points):
+        curve += (
+            b'<cim:CurveData rdf:ID="_rcc1_%d"><cim:CurveData.xvalue>%g</cim:CurveData.xvalue>'
+            b"<cim:CurveData.y1value>%g</cim:CurveData.y1value><cim:CurveData.y2value>%g</cim:CurveData.y2value>"
+            b'<cim:CurveData.Curve rdf:resource="#_rcc1"/></cim:CurveData>\n' % (k, x, y1, y2)
+        )
+    return data.replace(b"</rdf:RDF>", curve + b"</rdf:RDF>")
 
 
 def _bundle(shared: Path, spec: tuple[str, ...], edits: tuple[Callable[[bytes], bytes], ...], tmp: Path) -> Path:
@@ -144,14 +175,20 @@ def _pv_q_by_bus(solved: Solved, net: object) -> tuple[dict[int, float], dict[in
     """Reactive power of each PV bus's generators (Mvar, load sign) in cimflow and in OpenLoadFlow, and
     the PV buses OpenLoadFlow left at a limit."""
     gens = net.get_generators()
-    by_id = {normalise_mrid(i): row for i, row in gens.iterrows()}
+    by_id = {normalise_mrid(i): (i, row) for i, row in gens.iterrows()}
+    curves = net.get_reactive_capability_curve_points()
     pv_of = {g.mrid: g.pv for g in solved.build.index.injections.pv_generators}
     theirs: dict[int, float] = {}
     at_limit: set[int] = set()
     for mrid, k in pv_of.items():
-        row = by_id[mrid]
+        gen_id, row = by_id[mrid]
         theirs[k] = theirs.get(k, 0.0) + row.q  # PowSyBl's p, q of a generator are in load sign too
-        if min(abs(row.q + row.max_q), abs(row.q + row.min_q)) < 1e-6:
+        low, high = row.min_q, row.max_q
+        if row.reactive_limits_kind == "CURVE":  # PowSyBl's own curve, interpolated at its target P
+            points = curves.loc[gen_id].sort_values("p")
+            low = np.interp(row.target_p, points.p, points.min_q)
+            high = np.interp(row.target_p, points.p, points.max_q)
+        if min(abs(row.q + high), abs(row.q + low)) < 1e-6:
             at_limit.add(k)
     ours = dict(enumerate(solved.result.q_pv_mvar.tolist()))
     return ours, theirs, at_limit
@@ -164,6 +201,7 @@ CASES = {
     "smallgrid-set-points-up-6pct": (SMALLGRID, (_scaled_set_points(1.06),), 1e-6, 1e-3, 1e-2),
     "smallgrid-set-points-down-5pct": (SMALLGRID, (_scaled_set_points(0.95),), 1e-6, 1e-3, 1e-2),
     "smallgrid-no-reactive-range": (SMALLGRID, (_no_reactive_range,), 1e-6, 1e-3, 1e-2),
+    "smallgrid-capability-curves": (SMALLGRID, (_capability_curves,), 1e-6, 1e-3, 1e-2),
     "microgrid-nl": (MICROGRID_NL, (_no_lrc,), 5e-6, 1e-3, 0.05),
     "microgrid-nl-stripped": (MICROGRID_NL, (_no_lrc, _stripped), 1e-9, 1e-7, 1e-6),
 }
@@ -194,6 +232,20 @@ def test_pv_buses_agree_with_openloadflow(shared_data: Path, tmp_path: Path, nam
         assert dan_river not in {g.mrid for g in solved.build.index.injections.pv_generators}
         (olf_id,) = [i for i in net.get_generators().index if normalise_mrid(i) == dan_river]
         assert net.get_generators().q[olf_id] == pytest.approx(-10.0)
+    if name == "smallgrid-capability-curves":
+        assert set(net.get_generators().reactive_limits_kind) == {"CURVE"}
+        assert len(at_limit) >= 3  # limits on the curve that minQ/maxQ would not give
+        assert not {k for k, h in enumerate(_run_without_curves(shared_data, tmp_path)) if not h}
+        notes = [f for f in cimflow.solve([archive]).findings if f.code == "CF051" and "swapped" in f.message]
+        assert notes
+        assert all("ReactiveCapabilityCurve" in f.message for f in notes)
+
+
+def _run_without_curves(shared: Path, tmp: Path) -> list[bool]:
+    """Whether each PV bus of SmallGrid as shipped (minQ/maxQ only) holds its set point."""
+    (tmp / "as-shipped").mkdir()
+    solved = solve_files([_bundle(shared, SMALLGRID, (), tmp / "as-shipped")], tolerance=1e-11)
+    return solved.result.pv_held.tolist()  # type: ignore[no-any-return]
 
 
 def _remote_controls(shared: Path, tmp: Path, n: int) -> Callable[[bytes], bytes]:
