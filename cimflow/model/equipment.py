@@ -208,7 +208,7 @@ class ShortCircuitTest(CimObject):
 
 
 class NoLoadTest(CimObject):
-    """CIM100 no-load test of a tank type (kept and reported; cimflow does not derive a magnetising branch)."""
+    """CIM100 no-load test of a tank type: the magnetising admittance at its energised end (see powerflow.tanks)."""
 
     energised_end: Annotated[MRID | None, ref("NoLoadTest.EnergisedEnd", targets=("TransformerEndInfo",))] = None
     exciting_current_pct: Annotated[float | None, attr("NoLoadTest.excitingCurrent")] = None

@@ -13,9 +13,11 @@ already handles, for the two shapes a balanced positive-sequence model can repre
 
 Per test, ``z = leakageImpedance·S_e/U_e²`` and ``r = loss/S_e`` in per unit of the energised end's
 rating (``r`` from the ends' resistances when no loss is given), ``x = sqrt(z² − r²)``; three windings
-become a star, ``z_i = (z_ij + z_ik − z_jk)/2``. Anything else (open banks, single-phase and
-centre-tapped transformers, autotransformer windings, a missing test) is left to the caller's reported
-fallback.
+become a star, ``z_i = (z_ij + z_ik − z_jk)/2``. A NoLoadTest gives the magnetising admittance at its
+energised end, ``g = loss/S_e`` and ``|y| = excitingCurrent/100`` in per unit of that end's rating,
+``b = -sqrt(|y|² - g²)`` (inductive, the sign of PowerTransformerEnd.b); without one there is none.
+Anything else (open banks, single-phase and centre-tapped transformers, autotransformer windings, a
+missing short-circuit test) is left to the caller's reported fallback.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 
 from cimflow.ids import MRID
 from cimflow.model.equipment import (
+    NoLoadTest,
     PowerTransformerEnd,
     RatioTapChanger,
     ShortCircuitTest,
@@ -71,9 +74,10 @@ def tank_equivalents(network: Network) -> TankEquivalents:
         if info.tank_info is not None and info.end_number is not None:
             infos_of[info.tank_info][info.end_number] = info
     tests = list(network.of(ShortCircuitTest).values())
+    no_load = {t.energised_end: t for t in network.of(NoLoadTest).values() if t.energised_end is not None}
     result = TankEquivalents({}, {}, {})
     for pt, tanks in tanks_of.items():
-        built = _equivalent(tanks, ends_of_tank, infos_of, tests, network.tap_changers_of, result.taps)
+        built = _equivalent(tanks, ends_of_tank, infos_of, (tests, no_load), network.tap_changers_of, result.taps)
         if built is None:
             continue
         ends, members = built
@@ -88,7 +92,7 @@ def _equivalent(
     tanks: list[TransformerTank],
     ends_of_tank: Mapping[MRID, list[TransformerTankEnd]],
     infos_of: Mapping[MRID, Mapping[int, TransformerEndInfo]],
-    tests: list[ShortCircuitTest],
+    catalogue_tests: tuple[list[ShortCircuitTest], Mapping[MRID, NoLoadTest]],
     taps: Mapping[MRID, RatioTapChanger],
     eq_taps: dict[MRID, RatioTapChanger],
 ) -> tuple[tuple[PowerTransformerEnd, ...], dict[int, list[MRID]]] | None:
@@ -135,6 +139,7 @@ def _equivalent(
     s = {n: infos[n].rated_s_mva for n in numbers}
     if any(not v or v <= 0 for v in (*u.values(), *s.values())):
         return None
+    tests, no_load = catalogue_tests
     s_common = s[numbers[0]]  # per unit on end 1's rating (the same for every tank of a bank)
     info_number = {infos[n].mrid: n for n in numbers}
     pair_z: dict[frozenset[int], complex] = {}
@@ -182,6 +187,8 @@ def _equivalent(
             eq_taps[rep.mrid] = first.model_copy(update=update)
         s_eq = s_common * scale_s  # type: ignore[operator]
         z_ohm = star[n] * u_eq * u_eq / s_eq
+        y_pu = _magnetising_pu(no_load.get(infos[n].mrid), s[n])  # type: ignore[arg-type]
+        y_s = y_pu * s[n] * scale_s / (u_eq * u_eq)  # type: ignore[operator]
         ends.append(
             PowerTransformerEnd.from_checked(
                 {
@@ -198,9 +205,22 @@ def _equivalent(
                     "rated_s_mva": s[n] * scale_s,  # type: ignore[operator]
                     "r_ohm": z_ohm.real,
                     "x_ohm": z_ohm.imag,
+                    "g_s": y_s.real,
+                    "b_s": y_s.imag,
                     "connection_kind": infos[n].connection_kind,
                     "phase_angle_clock": infos[n].phase_angle_clock,
                 }
             )
         )
     return tuple(ends), members
+
+
+def _magnetising_pu(test: NoLoadTest | None, s_mva: float) -> complex:
+    """g + jb of a NoLoadTest in per unit of its energised end's rating (0 without a usable test)."""
+    if test is None or not s_mva:
+        return 0j
+    g = (test.loss_kw or 0.0) * 1e-3 / s_mva
+    y = (test.exciting_current_pct or 0.0) / 100.0
+    if not (math.isfinite(g) and math.isfinite(y)) or g < 0 or y < 0:
+        return 0j
+    return complex(g, -math.sqrt(max(y * y - g * g, 0.0)))

@@ -16,6 +16,7 @@ import pytest
 import cimflow
 from cimflow.config import Settings
 from cimflow.powerflow.geometry import Wire, overhead_sequence
+from cimflow.powerflow.solution import Solution
 
 _DATA = Path(__file__).resolve().parents[1] / "data" / "cimhub"
 _ZIP = _DATA / "xfmr_examples.zip"
@@ -179,3 +180,44 @@ def test_a_tank_from_catalogue_data_equals_the_same_transformer_as_a_mesh() -> N
     assert (e1.rated_u_kv, e2.rated_u_kv, e1.rated_s_mva) == pytest.approx((4.16, 0.48, 0.5))
     z = complex(e1.r_ohm, e1.x_ohm) + complex(e2.r_ohm, e2.x_ohm) * (4.16 / 0.48) ** 2  # at 4.16 kV
     assert z == pytest.approx(complex(mesh.r_ohm, mesh.x_ohm), rel=1e-6)
+
+
+def test_a_no_load_test_gives_the_tank_its_magnetising_admittance(tmp_path: Path) -> None:
+    """xfm1's NoLoadTest (500 kVA at 4.16 kV: 3 kW, exciting current 1.253 %) is a shunt at its energised
+    end: g = 0.003/0.5 pu, |y| = 0.01253 pu, b = -sqrt(|y|² - g²); the feeder then draws about that
+    much more power from its source than with the test zeroed."""
+    from cimflow.model.equipment import PowerTransformer
+    from cimflow.powerflow.tanks import tank_equivalents
+
+    assets = cimflow.load([_DATA / "IEEE13_Assets.xml"]).network
+    assert assets is not None
+    (pt,) = [m for m, t in assets.of(PowerTransformer).items() if t.name == "xfm1"]
+    e1, e2 = tank_equivalents(assets).by_transformer[pt]
+    g_pu, y_pu = 0.003 / 0.5, 1.2529964 / 100
+    to_siemens = 0.5 / 4.16**2
+    assert e1.g_s == pytest.approx(g_pu * to_siemens, rel=1e-9)
+    assert e1.b_s == pytest.approx(-((y_pu**2 - g_pu**2) ** 0.5) * to_siemens, rel=1e-9)
+    assert (e2.g_s, e2.b_s) == (0.0, 0.0)
+
+    text = (_DATA / "IEEE13_Assets.xml").read_text(encoding="utf-8")
+    zeroed = re.sub(r"<cim:NoLoadTest.(excitingCurrent|loss)>[^<]*<", r"<cim:NoLoadTest.\1>0<", text)
+    (tmp_path / "zeroed.xml").write_text(zeroed, encoding="utf-8")
+    settings = Settings(frequency_hz=60.0)
+    with_test = cimflow.solve([_DATA / "IEEE13_Assets.xml"], settings=settings).solution
+    without = cimflow.solve([tmp_path / "zeroed.xml"], settings=settings).solution
+    assert with_test is not None
+    assert without is not None
+    (hv,) = [b for b in with_test.buses if b.name == "633"]  # xfm1's energised end
+    v2 = hv.v_pu**2
+
+    def xfm1_loss(sol: Solution) -> complex:
+        (br,) = [b for b in sol.branches if b.name == "xfm1"]
+        return complex(br.p_from_mw + br.p_to_mw, br.q_from_mvar + br.q_to_mvar)
+
+    # the shunt's own power at 633's voltage; the series losses barely change (a few W)
+    extra = xfm1_loss(with_test) - xfm1_loss(without)
+    assert extra.real == pytest.approx(g_pu * 0.5 * v2, rel=2e-3)
+    assert extra.imag == pytest.approx((y_pu**2 - g_pu**2) ** 0.5 * 0.5 * v2, rel=2e-3)
+    # and the source supplies it (with a little more lost on the way through lines and regulator)
+    d_p = sum(s.p_mw for s in without.slacks) - sum(s.p_mw for s in with_test.slacks)
+    assert d_p == pytest.approx(extra.real, rel=0.1)
