@@ -3,10 +3,11 @@
 A slack holds a fixed voltage at its own bus. When its enabled voltage RegulatingControl regulates another
 bus (a generator behind its step-up transformer holding the high-voltage busbar, as in the ENTSO-E
 MicroGrid), the set point is that bus's voltage, and the slack's own voltage is whatever holds it. The
-case starts with the set point (in per unit of the regulated bus) at the slack's bus; after each solve
-the slack's magnitude is scaled by ``target / |V_regulated|`` (its angle kept) and the case solved again
-until the regulated bus is within ``tolerance`` of its target, as OpenLoadFlow holds a remote voltage with
-its slack. Where that does not settle, the last solve stands and a CF051 says so.
+case starts with the set point (in per unit of the regulated bus) at the slack's bus; after the first
+solve the slack's magnitude is scaled by ``target / |V_regulated|`` (its angle kept), after later ones it
+takes a secant step on the measured sensitivity of the regulated voltage to its own, and the case is
+solved again until the regulated bus is within ``tolerance`` of its target, as OpenLoadFlow holds a
+remote voltage with its slack. Where that does not settle, the last solve stands and a CF051 says so.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def hold_remote(
     slack = np.array([t.slack for t in targets], dtype=np.int64)
     bus = np.array([t.bus for t in targets], dtype=np.int64)
     wanted = np.array([t.v_pu for t in targets])
+    before: tuple[np.ndarray, np.ndarray] | None = None  # (|slack voltage|, |regulated voltage|) of the last solve
     for _ in range(MAX_ROUNDS):
         if not result.converged:
             return case, result, False
@@ -93,7 +95,19 @@ def hold_remote(
         if not np.all(held > 0):
             return case, result, False
         v = case.slack_v_pu.copy()
-        v[slack] *= wanted / held
+        magnitude = np.abs(v[slack])
+        new = magnitude * wanted / held  # the first step: as if the regulated bus followed the slack one to one
+        if before is not None:
+            # then secant steps on each slack's own sensitivity: a generator or a voltage-holding bus near the
+            # regulated one makes it follow the slack only partly, and scaling alone would creep towards it
+            d_slack, d_held = magnitude - before[0], held - before[1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                slope = d_held / d_slack
+            usable = np.isfinite(slope) & (slope > 0.02) & (slope < 50.0) & (np.abs(d_slack) > 1e-14)
+            secant = magnitude + (wanted - held) / np.where(usable, slope, 1.0)
+            new = np.where(usable, secant, new)
+        before = (magnitude, held)
+        v[slack] *= new / magnitude
         case = case.with_slack_voltage(v)
         result = solve(case)
     return case, result, False

@@ -1,0 +1,89 @@
+"""The loop that lets a slack hold a remote bus: it settles where the remote bus follows the slack only
+partly (a generator or a stiff grid near the regulated bus), not only where it follows one to one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+
+from cimflow.powerflow.remote_slack import MAX_ROUNDS, RemoteTarget, hold_remote
+
+
+@dataclass(frozen=True)
+class _Case:
+    slack_v_pu: np.ndarray
+
+    def with_slack_voltage(self, v: np.ndarray) -> _Case:
+        return replace(self, slack_v_pu=v)
+
+
+@dataclass(frozen=True)
+class _Result:
+    converged: bool
+    v_phasor_pu: np.ndarray
+
+
+def _grid(sensitivity: float, offset: float, calls: list[float]):  # type: ignore[no-untyped-def]
+    """A grid whose bus 1 sits at offset + sensitivity·|V_slack| (a little non-linear), bus 0 is the slack."""
+
+    def solve(case: _Case) -> _Result:
+        v0 = complex(case.slack_v_pu[0])
+        calls.append(abs(v0))
+        v1 = offset + sensitivity * abs(v0) + 0.02 * (abs(v0) - 1.0) ** 2
+        return _Result(True, np.array([v0, v1 * np.exp(-0.1j)]))
+
+    return solve
+
+
+@pytest.mark.parametrize("sensitivity", [1.0, 0.6, 0.15, 0.05])
+def test_the_remote_bus_is_held_however_weakly_it_follows_the_slack(sensitivity: float) -> None:
+    calls: list[float] = []
+    case = _Case(np.array([1.05 * np.exp(0.2j)]))
+    offset = 1.0 - sensitivity  # the remote bus is at 1.0 pu with the slack at 1.0 pu
+    _, result, settled = hold_remote(
+        case, [RemoteTarget(0, 1, 1.02)], _grid(sensitivity, offset, calls), tolerance=1e-10
+    )  # type: ignore[arg-type]
+    assert settled
+    assert abs(result.v_phasor_pu[1]) == pytest.approx(1.02, abs=1e-10)
+    assert np.angle(result.v_phasor_pu[0]) == pytest.approx(0.2)  # the slack's angle is kept
+    assert len(calls) <= 12  # secant steps, not a creep of (1 - sensitivity) per round
+    assert len(calls) < MAX_ROUNDS
+
+
+def test_a_remote_bus_that_does_not_follow_is_reported_not_held() -> None:
+    calls: list[float] = []
+
+    def solve(case: _Case) -> _Result:
+        calls.append(abs(complex(case.slack_v_pu[0])))
+        return _Result(True, np.array([case.slack_v_pu[0], 0.97 + 0j]))  # held by something stiffer
+
+    _, _, settled = hold_remote(_Case(np.array([1.0 + 0j])), [RemoteTarget(0, 1, 1.02)], solve, tolerance=1e-10)  # type: ignore[arg-type]
+    assert not settled
+    assert len(calls) == MAX_ROUNDS + 1
+
+
+def test_microgrid_t4_holds_its_remote_busbar(shared_data) -> None:  # type: ignore[no-untyped-def]
+    """ENTSO-E MicroGrid Type 4 BE (node-breaker): BE-G1, the slack, holds the 110 kV busbar behind its
+    step-up transformer (and phase shifters elsewhere); scaling alone had not settled in 30 solves."""
+    import cimflow
+    from cimflow.powerflow.remote_slack import remote_targets
+
+    root = shared_data / "entsoe-cgmes-2.4.15" / "MicroGrid"
+    paths = [
+        *sorted((root / "Type4_T4").glob("*T4_BE_NB_Complete_v2.zip")),
+        *sorted((root / "BaseCase").glob("*BD_v2.zip")),
+    ]
+    if len(paths) != 2:
+        pytest.skip("MicroGrid Type 4 not in the shared data")
+    result = cimflow.solve(paths)
+    assert result.converged
+    assert not [f for f in result.findings if "did not settle" in f.message]
+    assert result.build is not None
+    assert result.result is not None
+    network, topology = result.validation.network, result.validation.topology
+    assert network is not None
+    assert topology is not None
+    (target,) = remote_targets(network, topology, result.build.case, result.build.index.slack_mrid)
+    assert abs(result.result.v_phasor_pu[target.bus]) == pytest.approx(target.v_pu, abs=1e-8)
