@@ -61,6 +61,8 @@ class Settings(BaseModel):
         r_ohm_per_km_max: Highest plausible line resistance per km (CF211).
         x_ohm_per_km_min: Lowest plausible line reactance per km (CF211).
         x_ohm_per_km_max: Highest plausible line reactance per km (CF211).
+        lv_line_length_km_max: Longest plausible line below 1 kV (CF217).
+        line_length_km_max: Longest plausible line of any voltage (CF217).
         radial_max_kv: Islands whose highest nominal voltage is at most this are expected radial
             (CF302, CF303); transmission grids above it are meshed by design.
         expect_radial: Force the radial expectation for every island (``None``: decide by voltage).
@@ -94,6 +96,8 @@ class Settings(BaseModel):
     r_ohm_per_km_max: float = Field(default=10.0, gt=0)
     x_ohm_per_km_min: float = Field(default=0.01, ge=0)
     x_ohm_per_km_max: float = Field(default=1.0, gt=0)
+    lv_line_length_km_max: float = Field(default=5.0, gt=0)
+    line_length_km_max: float = Field(default=1000.0, gt=0)
     radial_max_kv: float = Field(default=36.0, ge=0)
     expect_radial: bool | None = None
     v_min_pu: float = Field(default=0.9, gt=0)

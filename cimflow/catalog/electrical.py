@@ -188,6 +188,21 @@ INCOMPLETE_TAP_TABLE = entry(
     example="A PhaseTapChangerTabular with highStep 5 whose table holds points for steps 1 and 4 only.",
     references="IEC 61970-301 TapChangerTablePoint.step; CGMES EQ RatioTapChangerTable, PhaseTapChangerTable.",
 )
+IMPLAUSIBLE_LINE_LENGTH = entry(
+    "CF217", "implausible-line-length", _C, _W, _B,
+    "{cim_class} {mrid}: length = {length_km:g} km is longer than {max_km:g} km, the most a {level} line runs",
+    fix="Check the unit of the length (km in CIM): an export that writes metres gives a thousand times the "
+    "length, often with r and x written for that length too.",
+    what="Line and cable lengths against what a line of their voltage runs: a low-voltage line (below 1 kV) up to "
+    "a few km, any line up to a continent's width.",
+    why="CF211 cannot see a length in m taken for km when r and x are scaled alike (the ohm per km stay "
+    "plausible); the line then has a thousand times its impedance and the power flow finds absurd voltages or "
+    "none.",
+    example="A 132 kV line of 27 km written as `<cim:Conductor.length>27070</cim:Conductor.length>` with "
+    "r = 1950 and x = 10530 (mohm taken for ohm).",
+    options="`lv_line_length_km_max` (5 km, lines below 1 kV), `line_length_km_max` (1000 km, any line).",
+    references="IEC 61970-301 Conductor.length (Length, km in CGMES).",
+)
 
 ALL = (
     NEGATIVE_IMPEDANCE,
@@ -206,4 +221,5 @@ ALL = (
     REGULATING_MODE_MISMATCH,
     CONTROL_WITHOUT_REGULATING_CONTROL,
     INCOMPLETE_TAP_TABLE,
+    IMPLAUSIBLE_LINE_LENGTH,
 )

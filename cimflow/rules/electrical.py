@@ -268,6 +268,27 @@ class TapStepOutOfRange(BaseRule):
                     break
 
 
+@implements(codes.IMPLAUSIBLE_LINE_LENGTH)
+class ImplausibleLineLength(BaseRule):
+    """Report lines longer than a line of their voltage runs (a length in m taken for km)."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Finding]:
+        """Yield one finding per line above the limit of its level (the general one when its voltage is unknown)."""
+        st, index = ctx.settings, ctx.index
+        for line in ctx.network.lines.values():
+            length = line.length_km
+            if length is None or not length > min(st.lv_line_length_km_max, st.line_length_km_max):
+                continue
+            v = index.equipment_kv(line)
+            low_voltage = v is not None and v.kv < 1.0
+            limit = st.lv_line_length_km_max if low_voltage else st.line_length_km_max
+            if length > limit:
+                level = f"{v.kv:g} kV" if v is not None else "any"
+                yield self.finding(
+                    line.location("Conductor.length"), ctx={"length_km": length, "max_km": limit, "level": level}
+                )
+
+
 RULES = (
     ZeroImpedanceLine(),
     RatedVoltageMismatch(),
@@ -278,4 +299,5 @@ RULES = (
     NegativeCurrentLimit(),
     ImplausibleImpedancePerKm(),
     TapStepOutOfRange(),
+    ImplausibleLineLength(),
 )

@@ -68,6 +68,18 @@ def test_loop_counts_of_transmission_models() -> None:
     assert sum(len(i.loops) for i in mini.topology.islands) == 5  # type: ignore[union-attr]
 
 
+def test_lengths_written_in_metres_are_found() -> None:
+    """ElBits' Telemark-120 (DIGIN) writes every line length in m where CIM means km: its LV lines of 40-60 m
+    come as 40-60 km, and two 132 kV lines as 2,680 and 27,070 km with r and x scaled alike (in mohm), which
+    the ohm-per-km check (CF211) cannot see. The ENTSO-E models, in km, give none."""
+    found = [f for f in _validate("digin10-mv-lv").findings if f.code == "CF217"]
+    assert len(found) == 26
+    assert sum("132 kV" in f.message for f in found) == 2
+    assert all(f.location.attribute == "Conductor.length" and f.location.line for f in found)
+    for model in ("microgrid-be", "smallgrid-bb", "fullgrid-bb"):
+        assert not [f for f in _validate(model).findings if f.code == "CF217"], model
+
+
 # ---- invalid-cases/: base model with the case's files substituted ------------------------------------------------
 _MG = "entsoe-cgmes-2.4.15/MicroGrid/BaseCase/CGMES_v2.4.15_MicroGridTestConfiguration_"
 _CASES = "invalid-cases/powsybl-conformity-modified/MicroGrid/BaseCase/BC_BE_v2_"
