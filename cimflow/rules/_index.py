@@ -159,6 +159,10 @@ class NetworkIndex:
             kv = self.bv_kv(end.base_voltage)
             if node is not None and kv is not None and node not in out:
                 out[node] = Voltage(kv, "transformer end", end.mrid)
+        # equipment speaks only for nodes nothing declared a voltage for; in a bus-branch file every node
+        # has its own, and the pass over 200k pieces of equipment below would add nothing
+        if all((t.connectivity_node or t.topological_node) in out for t in terminals.values()):
+            return out
         get, own_kv = net.by_mrid.get, self.own_kv
         eq_type, transformer = equipment.Equipment, equipment.PowerTransformer
         for eq_mrid, ts in net.terminals_of.items():
