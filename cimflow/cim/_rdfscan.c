@@ -714,7 +714,9 @@ static Py_ssize_t slot_offset(PyTypeObject *type, PyObject *name) {
             return slot_cache[i].offset;
     Py_ssize_t offset = -1;
     PyObject *descr = _PyType_Lookup(type, name); /* borrowed, no error set */
-    if (descr && Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+    /* a member descriptor of this type or a base (an instance of another type borrowing a descriptor is left
+       to the generic protocol, which refuses it) */
+    if (descr && Py_IS_TYPE(descr, &PyMemberDescr_Type) && PyType_IsSubtype(type, PyDescr_TYPE(descr))) {
         PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
         if (m->type == T_OBJECT_EX && !(m->flags & READONLY))
             offset = m->offset;

@@ -140,6 +140,7 @@ def q_limits(eq: CimObject, network: Network | None = None) -> QLimits:
         ranges, swapped = curve_ranges(network.curve_points_of.get(curve, ()))
         if ranges:
             p_gen = -float(getattr(eq, "p_mw", None) or 0.0)
+            p_gen = p_gen if math.isfinite(p_gen) else 0.0
             lo, hi = _on_curve(ranges, p_gen)
             return QLimits(lo, hi, "curve", swapped)
     low = getattr(eq, "min_q_mvar", None)

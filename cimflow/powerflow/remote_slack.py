@@ -7,7 +7,8 @@ case starts with the set point (in per unit of the regulated bus) at the slack's
 solve the slack's magnitude is scaled by ``target / |V_regulated|`` (its angle kept), after later ones it
 takes a secant step on the measured sensitivity of the regulated voltage to its own, and the case is
 solved again until the regulated bus is within ``tolerance`` of its target, as OpenLoadFlow holds a
-remote voltage with its slack. Where that does not settle, the last solve stands and a CF051 says so.
+remote voltage with its slack. A step moves the slack by at most 0.1 pu. Where that does not settle, the
+last converged solve stands and a CF051 says so.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cimflow.powerflow.result import PowerFlowResult
 from cimflow.topology.model import Topology
 
 MAX_ROUNDS = 30
+MAX_STEP_PU = 0.1  # the most a slack's voltage moves between two solves
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +88,12 @@ def hold_remote(
     bus = np.array([t.bus for t in targets], dtype=np.int64)
     wanted = np.array([t.v_pu for t in targets])
     before: tuple[np.ndarray, np.ndarray] | None = None  # (|slack voltage|, |regulated voltage|) of the last solve
+    last: tuple[PerUnitCase, PowerFlowResult] | None = None  # the last converged solve
     for _ in range(MAX_ROUNDS):
         if not result.converged:
-            return case, result, False
+            # a step too far for the solver: the last converged solve stands (reported as not settled)
+            return (*last, False) if last is not None else (case, result, False)
+        last = (case, result)
         held = np.abs(result.v_phasor_pu[bus])
         if np.all(held > 0) and np.max(np.abs(held - wanted)) <= tolerance:
             return case, result, True
@@ -106,6 +111,7 @@ def hold_remote(
             usable = np.isfinite(slope) & (slope > 0.02) & (slope < 50.0) & (np.abs(d_slack) > 1e-14)
             secant = magnitude + (wanted - held) / np.where(usable, slope, 1.0)
             new = np.where(usable, secant, new)
+        new = np.clip(new, magnitude - MAX_STEP_PU, magnitude + MAX_STEP_PU)  # a flat slope asks for a long jump
         before = (magnitude, held)
         v[slack] *= new / magnitude
         case = case.with_slack_voltage(v)

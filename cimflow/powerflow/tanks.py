@@ -15,7 +15,8 @@ Per test, ``z = leakageImpedance·S_e/U_e²`` and ``r = loss/S_e`` in per unit o
 rating (``r`` from the ends' resistances when no loss is given), ``x = sqrt(z² − r²)``; three windings
 become a star, ``z_i = (z_ij + z_ik − z_jk)/2``. A NoLoadTest gives the magnetising admittance at its
 energised end, ``g = loss/S_e`` and ``|y| = excitingCurrent/100`` in per unit of that end's rating,
-``b = -sqrt(|y|² - g²)`` (inductive, the sign of PowerTransformerEnd.b); without one there is none.
+``b = -sqrt(|y|² - g²)`` (inductive, the sign of PowerTransformerEnd.b); without one, a
+TransformerCoreAdmittance of the end is used where given.
 Anything else (open banks, single-phase and centre-tapped transformers, autotransformer windings, a
 missing short-circuit test) is left to the caller's reported fallback.
 """
@@ -187,8 +188,9 @@ def _equivalent(
             eq_taps[rep.mrid] = first.model_copy(update=update)
         s_eq = s_common * scale_s  # type: ignore[operator]
         z_ohm = star[n] * u_eq * u_eq / s_eq
-        y_pu = _magnetising_pu(no_load.get(infos[n].mrid), s[n])  # type: ignore[arg-type]
-        y_s = y_pu * s[n] * scale_s / (u_eq * u_eq)  # type: ignore[operator]
+        test = no_load.get(infos[n].mrid)
+        # g, b from the end's no-load test; without one None, so that a core admittance given instead is used
+        y_s = _magnetising_pu(test, s[n]) * s[n] * scale_s / (u_eq * u_eq) if test is not None else None  # type: ignore[operator]
         ends.append(
             PowerTransformerEnd.from_checked(
                 {
@@ -205,8 +207,8 @@ def _equivalent(
                     "rated_s_mva": s[n] * scale_s,  # type: ignore[operator]
                     "r_ohm": z_ohm.real,
                     "x_ohm": z_ohm.imag,
-                    "g_s": y_s.real,
-                    "b_s": y_s.imag,
+                    "g_s": y_s.real if y_s is not None else None,
+                    "b_s": y_s.imag if y_s is not None else None,
                     "connection_kind": infos[n].connection_kind,
                     "phase_angle_clock": infos[n].phase_angle_clock,
                 }

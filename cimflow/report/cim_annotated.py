@@ -439,7 +439,7 @@ def _write_sv(
                 (i.mrid for i in topology.injections),
                 topology.bus_of_closed_switch,
                 (s.mrid for s in topology.open_switches),
-                out_of_service,
+                (d.mrid for d in topology.detached if d.reason is DetachReason.OUT_OF_SERVICE),  # sorted by mRID
             )
         )
     )

@@ -283,7 +283,7 @@ class ImplausibleLineLength(BaseRule):
             low_voltage = v is not None and v.kv < 1.0
             limit = st.lv_line_length_km_max if low_voltage else st.line_length_km_max
             if length > limit:
-                level = f"{v.kv:g} kV" if v is not None else "any"
+                level = f"a {v.kv:g} kV" if v is not None else "any"
                 yield self.finding(
                     line.location("Conductor.length"), ctx={"length_km": length, "max_km": limit, "level": level}
                 )

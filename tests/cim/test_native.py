@@ -284,3 +284,17 @@ def test_native_merge_and_build_make_the_same_model(paths: list[Path], monkeypat
     """The native merge and build give the same objects, fields, order, findings (in order) and identifier
     forms as the Python ones, on every bundled and shared model."""
     assert _built(paths, True, monkeypatch) == _built(paths, False, monkeypatch)
+
+
+def test_records_of_another_type_are_refused_not_read_by_offset() -> None:
+    """The merge reads its records' slots by offset; an object of another class that borrows their member
+    descriptors (no such slots of its own) gets the generic protocol's TypeError, not a read out of bounds."""
+    from cimflow.cim.descriptions import MergedObject, native_builder
+
+    native = native_builder()
+    if native is None:
+        pytest.skip("the native module is not built here")
+    borrowed = {name: MergedObject.__dict__[name] for name in ("cim_class", "mrid", "rank")}
+    impostor = type("Impostor", (), {"__slots__": (), **borrowed})()
+    with pytest.raises(TypeError):
+        native.merge_into({}, [impostor], 0, 0, False, {}, [])

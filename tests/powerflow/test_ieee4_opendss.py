@@ -197,7 +197,7 @@ def test_a_no_load_test_gives_the_tank_its_magnetising_admittance(tmp_path: Path
     to_siemens = 0.5 / 4.16**2
     assert e1.g_s == pytest.approx(g_pu * to_siemens, rel=1e-9)
     assert e1.b_s == pytest.approx(-((y_pu**2 - g_pu**2) ** 0.5) * to_siemens, rel=1e-9)
-    assert (e2.g_s, e2.b_s) == (0.0, 0.0)
+    assert (e2.g_s, e2.b_s) == (None, None)  # no test energises end 2
 
     text = (_DATA / "IEEE13_Assets.xml").read_text(encoding="utf-8")
     zeroed = re.sub(r"<cim:NoLoadTest.(excitingCurrent|loss)>[^<]*<", r"<cim:NoLoadTest.\1>0<", text)
@@ -221,3 +221,31 @@ def test_a_no_load_test_gives_the_tank_its_magnetising_admittance(tmp_path: Path
     # and the source supplies it (with a little more lost on the way through lines and regulator)
     d_p = sum(s.p_mw for s in without.slacks) - sum(s.p_mw for s in with_test.slacks)
     assert d_p == pytest.approx(extra.real, rel=0.1)
+
+
+def test_without_a_no_load_test_a_tank_keeps_a_core_admittance_given_instead(tmp_path: Path) -> None:
+    """The equivalent end of a tank gets g, b only from a NoLoadTest; without one they stay unset, so that a
+    TransformerCoreAdmittance on the tank end (valid CIM100) is still read."""
+    from cimflow.model.equipment import PowerTransformer
+    from cimflow.powerflow.branches import _end_y
+    from cimflow.powerflow.tanks import tank_equivalents
+
+    text = (_DATA / "IEEE13_Assets.xml").read_text(encoding="utf-8")
+    no_tests = re.sub(r"<cim:NoLoadTest .*?</cim:NoLoadTest>", "", text, flags=re.S)
+    assets = cimflow.load([_DATA / "IEEE13_Assets.xml"]).network
+    assert assets is not None
+    (pt,) = [m for m, t in assets.of(PowerTransformer).items() if t.name == "xfm1"]
+    end1 = tank_equivalents(assets).by_transformer[pt][0]
+    core = (
+        '<cim:TransformerCoreAdmittance rdf:about="urn:uuid:5e0c0a11-0000-4000-8000-000000000001">'
+        "<cim:TransformerCoreAdmittance.g>0.002</cim:TransformerCoreAdmittance.g>"
+        "<cim:TransformerCoreAdmittance.b>-0.004</cim:TransformerCoreAdmittance.b>"
+        f'<cim:TransformerCoreAdmittance.TransformerEnd rdf:resource="urn:uuid:{end1.mrid}"/>'
+        "</cim:TransformerCoreAdmittance>\n</rdf:RDF>"
+    )
+    (tmp_path / "core.xml").write_text(no_tests.replace("</rdf:RDF>", core), encoding="utf-8")
+    network = cimflow.load([tmp_path / "core.xml"]).network
+    assert network is not None
+    e1, e2 = tank_equivalents(network).by_transformer[pt]
+    assert (e1.g_s, e1.b_s, e2.g_s, e2.b_s) == (None, None, None, None)
+    assert _end_y(network, e1) == pytest.approx(complex(0.002, -0.004))

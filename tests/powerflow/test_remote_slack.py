@@ -4,6 +4,7 @@ partly (a generator or a stiff grid near the regulated bus), not only where it f
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -87,3 +88,28 @@ def test_microgrid_t4_holds_its_remote_busbar(shared_data) -> None:  # type: ign
     assert topology is not None
     (target,) = remote_targets(network, topology, result.build.case, result.build.index.slack_mrid)
     assert abs(result.result.v_phasor_pu[target.bus]) == pytest.approx(target.v_pu, abs=1e-8)
+
+
+def test_a_flat_slope_moves_the_slack_by_at_most_a_tenth_of_a_pu_per_solve() -> None:
+    calls: list[float] = []
+    case = _Case(np.array([1.0 + 0j]))
+    _, result, settled = hold_remote(case, [RemoteTarget(0, 1, 1.005)], _grid(0.03, 0.97, calls), tolerance=1e-10)  # type: ignore[arg-type]
+    assert settled
+    assert abs(result.v_phasor_pu[1]) == pytest.approx(1.005, abs=1e-10)
+    assert max(abs(b - a) for a, b in pairwise(calls)) <= 0.1 + 1e-12
+
+
+def test_a_step_the_solver_cannot_follow_leaves_the_last_converged_solve() -> None:
+    calls: list[float] = []
+    grid = _grid(0.5, 0.5, calls)
+
+    def solve(case: _Case) -> _Result:
+        result = grid(case)
+        return result if abs(complex(case.slack_v_pu[0])) < 1.04 else _Result(False, result.v_phasor_pu * np.nan)
+
+    got_case, result, settled = hold_remote(
+        _Case(np.array([1.0 + 0j])), [RemoteTarget(0, 1, 1.03)], solve, tolerance=1e-10
+    )  # type: ignore[arg-type]
+    assert not settled
+    assert result.converged
+    assert abs(complex(got_case.slack_v_pu[0])) < 1.04
