@@ -116,6 +116,8 @@ def hold_remote(
         v[slack] *= new / magnitude
         case = case.with_slack_voltage(v)
         result = solve(case)
+    if not result.converged and last is not None:
+        return (*last, False)
     return case, result, False
 
 

@@ -113,3 +113,19 @@ def test_a_step_the_solver_cannot_follow_leaves_the_last_converged_solve() -> No
     assert not settled
     assert result.converged
     assert abs(complex(got_case.slack_v_pu[0])) < 1.04
+
+
+def test_the_last_round_failing_still_leaves_the_last_converged_solve() -> None:
+    rounds: list[float] = []
+
+    def solve(case: _Case) -> _Result:
+        rounds.append(abs(complex(case.slack_v_pu[0])))
+        v0 = complex(case.slack_v_pu[0])
+        held = 0.9 + 0.0 * abs(v0)  # never follows: every round asks for more
+        converged = len(rounds) <= MAX_ROUNDS  # the solve after the last round fails
+        return _Result(converged, np.array([v0, held + 0j]))
+
+    _, result, settled = hold_remote(_Case(np.array([1.0 + 0j])), [RemoteTarget(0, 1, 1.02)], solve, tolerance=1e-10)  # type: ignore[arg-type]
+    assert not settled
+    assert len(rounds) == MAX_ROUNDS + 1
+    assert result.converged
