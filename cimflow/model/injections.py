@@ -208,6 +208,14 @@ class NonlinearShuntCompensator(RegulatingCondEq):
     nom_u_kv: Annotated[float | None, attr("ShuntCompensator.nomU", q=Q.VOLTAGE)] = None
 
 
+class Curve(CimObject):
+    """A ReactiveCapabilityCurve: its unit multipliers say what its CurveData values count (None: not given)."""
+
+    x_multiplier: Annotated[str | None, attr("Curve.xMultiplier", read=Read.ENUM)] = None
+    y1_multiplier: Annotated[str | None, attr("Curve.y1Multiplier", read=Read.ENUM)] = None
+    y2_multiplier: Annotated[str | None, attr("Curve.y2Multiplier", read=Read.ENUM)] = None
+
+
 class CurveData(CimObject):
     """One point of a Curve; of a ReactiveCapabilityCurve: active power ``x`` (MW, generator sense) and the
     reactive limits ``y1`` (minimum) and ``y2`` (maximum) there (Mvar, generator sense)."""

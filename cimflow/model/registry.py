@@ -67,6 +67,7 @@ _FAMILIES: dict[type[CimObject], tuple[str, ...]] = {
     injections.LinearShuntCompensator: ("LinearShuntCompensator",),
     injections.NonlinearShuntCompensator: ("NonlinearShuntCompensator",),
     injections.NonlinearShuntCompensatorPoint: ("NonlinearShuntCompensatorPoint",),
+    injections.Curve: ("ReactiveCapabilityCurve",),
     injections.CurveData: ("CurveData",),
     injections.EquivalentInjection: ("EquivalentInjection",),
     injections.EquivalentShunt: ("EquivalentShunt",),

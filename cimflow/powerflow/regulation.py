@@ -31,10 +31,12 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cimflow.ids import MRID
 from cimflow.model.base import CimObject
 from cimflow.model.injections import (
+    Curve,
     CurveData,
     ExternalNetworkInjection,
     PowerElectronicsConnection,
@@ -44,6 +46,7 @@ from cimflow.model.injections import (
 )
 from cimflow.model.network import Network
 from cimflow.topology.model import Topology
+from cimflow.units import MULTIPLIERS, Dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,38 @@ class QLimits:
     swapped: bool = False
 
 
-def curve_ranges(points: Iterable[CurveData]) -> tuple[list[tuple[float, float, float]], bool]:
+class _Point(NamedTuple):
+    x: float | None
+    y1: float | None
+    y2: float | None
+
+
+def curve_points_mw(network: Network, curve: MRID) -> list[_Point]:
+    """The CurveData of a ReactiveCapabilityCurve in MW and Mvar.
+
+    The reader took each value in its document's unit of power: MW in CGMES documents, W in CIM100
+    (SI) ones. In an SI document the curve's unit multipliers (``Curve.xMultiplier``, ``y1Multiplier``,
+    ``y2Multiplier``) say what the values count, kW or MW say, and are applied; CGMES fixes MW, and
+    its multipliers are not read (as PowSyBl reads them).
+    """
+    points = network.curve_points_of.get(curve, ())
+    owner = network.of(Curve).get(curve)
+    if not points or owner is None:
+        return [_Point(p.x, p.y1, p.y2) for p in points]
+    si = {getattr(d, "name", None) for d in network.documents if getattr(d, "dialect", None) is Dialect.SI}
+    multipliers = (owner.x_multiplier, owner.y1_multiplier, owner.y2_multiplier)
+    scale = [MULTIPLIERS.get(m, 1.0) if m else 1.0 for m in multipliers]
+    out = []
+    for p in points:
+        if p.source.file in si:
+            x, y1, y2 = (v * f if v is not None else None for v, f in zip((p.x, p.y1, p.y2), scale, strict=True))
+            out.append(_Point(x, y1, y2))
+        else:
+            out.append(_Point(p.x, p.y1, p.y2))
+    return out
+
+
+def curve_ranges(points: Iterable[CurveData | _Point]) -> tuple[list[tuple[float, float, float]], bool]:
     """The usable points of a ReactiveCapabilityCurve as (P, minQ, maxQ) sorted by P, and whether one
     was reversed: incomplete or non-finite points are dropped, reversed ranges swapped, and points at
     the same P merged into one range when their ranges overlap (the later one is ignored otherwise)."""
@@ -137,7 +171,7 @@ def q_limits(eq: CimObject, network: Network | None = None) -> QLimits:
     """The reactive range of a generator (see the module docstring); its curve is read from ``network``."""
     curve = getattr(eq, "capability_curve", None)
     if curve is not None and network is not None:
-        ranges, swapped = curve_ranges(network.curve_points_of.get(curve, ()))
+        ranges, swapped = curve_ranges(curve_points_mw(network, curve))
         if ranges:
             p_gen = -float(getattr(eq, "p_mw", None) or 0.0)
             p_gen = p_gen if math.isfinite(p_gen) else 0.0

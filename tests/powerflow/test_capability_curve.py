@@ -8,7 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from cimflow.powerflow.regulation import curve_ranges, q_limits
+from cimflow.model.injections import Curve
+from cimflow.powerflow.regulation import curve_points_mw, curve_ranges, q_limits
+from cimflow.units import Dialect
 
 
 def _point(x: float | None, y1: float | None, y2: float | None) -> SimpleNamespace:
@@ -21,7 +23,7 @@ CURVE = [_point(0.0, -40.0, 60.0), _point(200.0, -100.0, 80.0), _point(400.0, -1
 def _machine(p_mw: float | None, curve: list[SimpleNamespace] | None, min_q: float | None = -7.0,
              max_q: float | None = 9.0) -> tuple[SimpleNamespace, SimpleNamespace]:  # fmt: skip
     eq = SimpleNamespace(p_mw=p_mw, min_q_mvar=min_q, max_q_mvar=max_q, capability_curve="c" if curve else None)
-    network = SimpleNamespace(curve_points_of={"c": tuple(curve or ())})
+    network = SimpleNamespace(curve_points_of={"c": tuple(curve or ())}, of=lambda _cls: {}, documents=())
     return eq, network
 
 
@@ -77,3 +79,26 @@ def test_min_and_max_q_reversed_are_swapped_and_missing_sides_unlimited() -> Non
     eq, _ = _machine(-80.0, None, min_q=None, max_q=None)
     got = q_limits(eq)  # type: ignore[arg-type]
     assert (got.q_min_mvar, got.q_max_mvar, got.source) == (-math.inf, math.inf, "none")
+
+
+@pytest.mark.parametrize(("dialect", "factor"), [(Dialect.SI, 1e3), (Dialect.CGMES, 1.0)])
+def test_curve_multipliers_count_in_si_documents_only(dialect: Dialect, factor: float) -> None:
+    """A CIM100 (SI) document writes a curve in kW/kvar when its multipliers say k: the reader took the values
+    for W (1e-6 MW each), so they count a thousand times more; in CGMES the values are MW whatever it says."""
+    src = SimpleNamespace(file="grid.xml")
+    stored = [SimpleNamespace(x=0.0, y1=-40e-6, y2=60e-6, source=src),
+              SimpleNamespace(x=200e-6, y1=-100e-6, y2=80e-6, source=src)]  # fmt: skip
+    curve = SimpleNamespace(x_multiplier="k", y1_multiplier="k", y2_multiplier="k")
+    network = SimpleNamespace(
+        curve_points_of={"c": tuple(stored)},
+        of=lambda cls: {"c": curve} if cls is Curve else {},
+        documents=(SimpleNamespace(name="grid.xml", dialect=dialect),),
+    )
+    got = curve_points_mw(network, "c")  # type: ignore[arg-type]
+    assert [(p.x, p.y1, p.y2) for p in got] == [
+        pytest.approx((0.0, -40e-6 * factor, 60e-6 * factor)),
+        pytest.approx((200e-6 * factor, -100e-6 * factor, 80e-6 * factor)),
+    ]
+    eq = SimpleNamespace(p_mw=-100e-6 * factor, capability_curve="c", min_q_mvar=None, max_q_mvar=None)
+    limits = q_limits(eq, network)  # type: ignore[arg-type]
+    assert (limits.q_min_mvar, limits.q_max_mvar) == pytest.approx((-70e-6 * factor, 70e-6 * factor))
