@@ -10,11 +10,7 @@ _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 _B = Stage.BUILD
 
 NEGATIVE_IMPEDANCE = entry(
-    "CF201",
-    "negative-impedance",
-    _C,
-    _E,
-    _B,
+    "CF201", "negative-impedance", _C, _E, _B,
     "{cim_class} {mrid}: {attribute} = {value} is negative",
     fix="Correct the sign; a series capacitor is modelled as SeriesCompensator, not as a line with x < 0.",
     what="That resistances and reactances of lines, per-length impedances and transformer ends are not negative.",
@@ -23,11 +19,7 @@ NEGATIVE_IMPEDANCE = entry(
     references="IEC 61970-301 ACLineSegment.r (Resistance, >= 0).",
 )
 NON_POSITIVE_VOLTAGE = entry(
-    "CF204",
-    "non-positive-voltage",
-    _C,
-    _E,
-    _B,
+    "CF204", "non-positive-voltage", _C, _E, _B,
     "{cim_class} {mrid}: {attribute} = {value} must be > 0",
     fix="Give the nominal or rated voltage in kV (CGMES) or V (CIM100 distribution).",
     what="That BaseVoltage.nominalVoltage and rated voltages are positive.",
@@ -36,11 +28,7 @@ NON_POSITIVE_VOLTAGE = entry(
     references="IEC 61970-301 BaseVoltage.nominalVoltage.",
 )
 NON_POSITIVE_RATING = entry(
-    "CF206",
-    "non-positive-rating",
-    _C,
-    _E,
-    _B,
+    "CF206", "non-positive-rating", _C, _E, _B,
     "{cim_class} {mrid}: {attribute} = {value} must be > 0",
     fix="Give the rating from the nameplate; leave it out rather than writing 0.",
     what="That ratedS of transformer ends and machines and limit values are positive.",
@@ -49,11 +37,7 @@ NON_POSITIVE_RATING = entry(
     references="IEC 61970-301 PowerTransformerEnd.ratedS; CurrentLimit.value.",
 )
 NON_POSITIVE_LENGTH = entry(
-    "CF203",
-    "non-positive-length",
-    _C,
-    _W,
-    _B,
+    "CF203", "non-positive-length", _C, _W, _B,
     "{cim_class} {mrid}: length = {value} km is not positive",
     fix="Give the conductor length; leave it out if unknown.",
     what="That Conductor.length is positive where it is given.",
@@ -64,11 +48,7 @@ NON_POSITIVE_LENGTH = entry(
 
 # ---- checked by cimflow.rules.electrical -----------------------------------------------------------------------
 ZERO_IMPEDANCE_LINE = entry(
-    "CF202",
-    "zero-impedance-line",
-    _C,
-    _W,
-    _B,
+    "CF202", "zero-impedance-line", _C, _W, _B,
     "{cim_class} {mrid}: r = 0 and x = 0; a line without impedance is a switch",
     fix="Give the line its impedance, or model the connection as a Switch (Jumper, Disconnector) or merge the nodes.",
     what="That no ACLineSegment has zero series impedance (both r and x zero, directly or through its per-length "
@@ -79,11 +59,7 @@ ZERO_IMPEDANCE_LINE = entry(
     references="IEC 61970-301 ACLineSegment, Switch; CGMES 2.4.15 clause 5.2 (zero-impedance branches).",
 )
 RATED_VOLTAGE_MISMATCH = entry(
-    "CF205",
-    "rated-voltage-mismatch",
-    _C,
-    _W,
-    _B,
+    "CF205", "rated-voltage-mismatch", _C, _W, _B,
     "{cim_class} {mrid}: ratedU = {rated_u_kv:g} kV is {deviation_pct:.0f}% away from its BaseVoltage "
     "{nominal_kv:g} kV",
     fix="Check the end's ratedU and its BaseVoltage: one of them is often a unit or level slip (kV/V, 20/0.4).",
@@ -96,11 +72,7 @@ RATED_VOLTAGE_MISMATCH = entry(
     references="IEC 61970-301 PowerTransformerEnd.ratedU, TransformerEnd.BaseVoltage; IEC 60076-1 (rated voltage).",
 )
 IMPLAUSIBLE_SHORT_CIRCUIT_VOLTAGE = entry(
-    "CF207",
-    "implausible-short-circuit-voltage",
-    _C,
-    _W,
-    _B,
+    "CF207", "implausible-short-circuit-voltage", _C, _W, _B,
     "{cim_class} {mrid}: short-circuit voltage uk = {uk_pct:.3g}% is outside {uk_min_pct:g}-{uk_max_pct:g}%",
     fix="Check r and x of the ends (ohm referred to the end's ratedU), ratedS (MVA) and ratedU (kV).",
     what="The short-circuit voltage of two-winding transformers, computed from the ends' r and x referred to "
@@ -112,11 +84,7 @@ IMPLAUSIBLE_SHORT_CIRCUIT_VOLTAGE = entry(
     references="IEC 60076-5 (short-circuit impedance); IEC 61970-301 PowerTransformerEnd.r/x.",
 )
 LINE_VOLTAGE_MISMATCH = entry(
-    "CF208",
-    "line-voltage-mismatch",
-    _C,
-    _E,
-    _B,
+    "CF208", "line-voltage-mismatch", _C, _E, _B,
     "{cim_class} {mrid} joins nodes of different nominal voltages ({v_from_kv:g} kV and {v_to_kv:g} kV)",
     fix="Connect the line to nodes of one voltage level, or insert the transformer that is missing between them.",
     what="That both ends of a line or series element are at the same nominal voltage (from their nodes' "
@@ -127,11 +95,7 @@ LINE_VOLTAGE_MISMATCH = entry(
     references="IEC 61970-301 VoltageLevel.BaseVoltage, TopologicalNode.BaseVoltage.",
 )
 IMPLAUSIBLE_INJECTION = entry(
-    "CF209",
-    "implausible-injection",
-    _C,
-    _W,
-    _B,
+    "CF209", "implausible-injection", _C, _W, _B,
     "{cim_class} {mrid}: |S| = {s_mva:.4g} MVA is more than {max_ratio:g}x the supplying transformer rating "
     "({rated_s_mva:g} MVA)",
     fix="Check the unit of p and q (W vs MW, the unit multiplier) and that the equipment sits on the right feeder.",
@@ -144,11 +108,7 @@ IMPLAUSIBLE_INJECTION = entry(
     references="IEC 61970-301 EnergyConsumer.p, PowerTransformerEnd.ratedS; DOMAIN.md units.",
 )
 NEGATIVE_CURRENT_LIMIT = entry(
-    "CF210",
-    "negative-current-limit",
-    _C,
-    _E,
-    _B,
+    "CF210", "negative-current-limit", _C, _E, _B,
     "{cim_class} {mrid}: {attribute} = {i_a:g} A is negative",
     fix="Give the current limit as a positive value in A.",
     what="That CurrentLimit values (value, normalValue) are not negative.",
@@ -157,11 +117,7 @@ NEGATIVE_CURRENT_LIMIT = entry(
     references="IEC 61970-301 CurrentLimit.value (CurrentFlow); CGMES 3.0 CurrentLimit.normalValue.",
 )
 IMPLAUSIBLE_IMPEDANCE_PER_KM = entry(
-    "CF211",
-    "implausible-impedance-per-km",
-    _C,
-    _W,
-    _B,
+    "CF211", "implausible-impedance-per-km", _C, _W, _B,
     "{cim_class} {mrid}: {attribute} = {value_ohm_per_km:.4g} ohm/km is outside the plausible "
     "{min_ohm_per_km:g}-{max_ohm_per_km:g} ohm/km",
     fix="Check the unit of r, x and length (ohm vs ohm/km, m vs km) against the conductor's data sheet.",
@@ -174,11 +130,7 @@ IMPLAUSIBLE_IMPEDANCE_PER_KM = entry(
     references="IEC 60228 (conductor resistance); IEC 61970-301 ACLineSegment, PerLengthSequenceImpedance.",
 )
 TAP_STEP_OUT_OF_RANGE = entry(
-    "CF212",
-    "tap-step-out-of-range",
-    _C,
-    _E,
-    _B,
+    "CF212", "tap-step-out-of-range", _C, _E, _B,
     "{cim_class} {mrid}: {attribute} = {step:g} is outside lowStep {low_step} .. highStep {high_step}",
     fix="Set the step (SSH), normalStep and neutralStep within lowStep..highStep, and lowStep <= highStep.",
     what="That the tap changer's step, normalStep and neutralStep lie within lowStep..highStep.",
@@ -189,26 +141,19 @@ TAP_STEP_OUT_OF_RANGE = entry(
 )
 
 INVALID_REGULATING_TARGET = entry(
-    "CF213",
-    "invalid-regulating-target",
-    _C,
-    _E,
-    _B,
+    "CF213", "invalid-regulating-target", _C, _E, _B,
     "{cim_class} {mrid}: {attribute} = {value:g} {problem}",
     fix="Give an enabled voltage control its set point in kV (not 0) and a deadband >= 0.",
     what="Set points of regulating controls: an enabled voltage control needs a positive targetValue, and the "
     "targetDeadband cannot be negative.",
     why="A voltage set point of 0 kV drives a tap changer or generator to its limit; a negative deadband makes the "
     "control hunt forever.",
-    example="`<cim:RegulatingControl.targetValue>0</cim:RegulatingControl.targetValue>` on an enabled voltage control.",
+    example="`<cim:RegulatingControl.targetValue>0</cim:RegulatingControl.targetValue>` on an enabled voltage "
+    "control.",
     references="IEC 61970-301 RegulatingControl.targetValue, targetDeadband; CGMES SSH RegulatingControl.",
 )
 REGULATING_MODE_MISMATCH = entry(
-    "CF214",
-    "regulating-mode-mismatch",
-    _C,
-    _W,
-    _B,
+    "CF214", "regulating-mode-mismatch", _C, _W, _B,
     "{cim_class} {mrid}: mode {mode} does not fit {controlled}",
     fix="Use a mode the regulating equipment can follow (ratio tap changer: voltage or reactivePower; phase shifter: "
     "activePower or currentFlow; machine: voltage, reactivePower or powerFactor).",
@@ -220,11 +165,7 @@ REGULATING_MODE_MISMATCH = entry(
     references="IEC 61970-301 RegulatingControlModeKind, RatioTapChanger.tculControlMode.",
 )
 CONTROL_WITHOUT_REGULATING_CONTROL = entry(
-    "CF215",
-    "control-enabled-without-control",
-    _C,
-    _W,
-    _B,
+    "CF215", "control-enabled-without-control", _C, _W, _B,
     "{cim_class} {mrid}: controlEnabled is true but no RegulatingControl is given",
     fix="Link the equipment to its RegulatingControl (RegulatingCondEq.RegulatingControl), or set controlEnabled "
     "to false.",
@@ -235,11 +176,7 @@ CONTROL_WITHOUT_REGULATING_CONTROL = entry(
     references="IEC 61970-301 RegulatingCondEq.RegulatingControl, RegulatingCondEq.controlEnabled.",
 )
 INCOMPLETE_TAP_TABLE = entry(
-    "CF216",
-    "incomplete-tap-table",
-    _C,
-    _E,
-    _B,
+    "CF216", "incomplete-tap-table", _C, _E, _B,
     "{cim_class} {mrid}: its tap table has no point for step(s) {missing} of lowStep {low_step} .. highStep "
     "{high_step}",
     fix="Give the table one point per step from lowStep to highStep, or narrow lowStep/highStep to the table.",
@@ -252,11 +189,7 @@ INCOMPLETE_TAP_TABLE = entry(
     references="IEC 61970-301 TapChangerTablePoint.step; CGMES EQ RatioTapChangerTable, PhaseTapChangerTable.",
 )
 IMPLAUSIBLE_LINE_LENGTH = entry(
-    "CF217",
-    "implausible-line-length",
-    _C,
-    _W,
-    _B,
+    "CF217", "implausible-line-length", _C, _W, _B,
     "{cim_class} {mrid}: length = {length_km:g} km is longer than {max_km:g} km, the most {level} line runs",
     fix="Check the unit of the length (km in CIM): an export that writes metres gives a thousand times the "
     "length, often with r and x written for that length too.",
