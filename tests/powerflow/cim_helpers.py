@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,3 +65,28 @@ SSH_HEADER = """<?xml version="1.0" encoding="UTF-8"?>
   </md:FullModel>
 """
 VOLTAGE_MODE = "http://iec.ch/TC57/2013/CIM-schema-cim16#RegulatingControlModeKind.voltage"
+
+
+def run_openloadflow(
+    pp: Any, net: Any, slack: str, *, reactive_limits: bool = True, init: Any = None, eps: str | None = "1e-12"
+) -> None:
+    """Run pypowsybl's OpenLoadFlow on ``net`` as the comparisons need it, and check that it converged.
+
+    Only the slack balances (no distributed slack); no transformer, shunt or phase-shifter control; the
+    slack at ``slack`` (a bus or voltage level id); start values ``init`` (default: uniform); Newton-Raphson
+    tolerance ``eps`` per equation (``None``: OpenLoadFlow's own).
+    """
+    provider = {"slackBusSelectionMode": "NAME", "slackBusesIds": slack}
+    if eps is not None:
+        provider["newtonRaphsonConvEpsPerEq"] = eps
+    params = pp.loadflow.Parameters(
+        voltage_init_mode=init if init is not None else pp.loadflow.VoltageInitMode.UNIFORM_VALUES,
+        use_reactive_limits=reactive_limits,
+        distributed_slack=False,
+        transformer_voltage_control_on=False,
+        shunt_compensator_voltage_control_on=False,
+        phase_shifter_regulation_on=False,
+        provider_parameters=provider,
+    )
+    (result, *_rest) = pp.loadflow.run_ac(net, params)
+    assert str(result.status).endswith("CONVERGED"), result.status_text

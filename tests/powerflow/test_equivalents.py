@@ -27,7 +27,7 @@ from cimflow.solve import SolveResult
 from cimflow.topology import SourceRule, build_topology
 from tests.powerflow.cim_helpers import SSH_HEADER as _SSH_HEADER
 from tests.powerflow.cim_helpers import VOLTAGE_MODE as _MODE
-from tests.powerflow.cim_helpers import Solved, solve_files, sv_reference
+from tests.powerflow.cim_helpers import Solved, run_openloadflow, solve_files, sv_reference
 
 _TOPO = Path(__file__).resolve().parents[1] / "data" / "cim" / "topology"
 Piece = tuple[str, str, str]  # EQ, TP and SSH text
@@ -415,21 +415,14 @@ def _openloadflow(archive: Path, solved: Solved) -> object:
     others = [i for i in gens.index if normalise_mrid(i) not in held]
     if others:  # the generators cimflow leaves PQ (controlEnabled false, ...) are PQ for both
         net.update_generators(id=others, voltage_regulator_on=[False] * len(others))
-    params = pypowsybl.loadflow.Parameters(
-        voltage_init_mode=pypowsybl.loadflow.VoltageInitMode.PREVIOUS_VALUES,
-        use_reactive_limits=bool(case.n_pv),  # cimflow's slack has none (MiniGrid's would reach one)
-        distributed_slack=False,
-        transformer_voltage_control_on=False,
-        shunt_compensator_voltage_control_on=False,
-        phase_shifter_regulation_on=False,
-        provider_parameters={
-            "newtonRaphsonConvEpsPerEq": "1e-11",
-            "slackBusSelectionMode": "NAME",
-            "slackBusesIds": gens.loc[slack, "bus_id"],
-        },
+    run_openloadflow(
+        pypowsybl,
+        net,
+        gens.loc[slack, "bus_id"],
+        reactive_limits=bool(case.n_pv),  # cimflow's slack has none (MiniGrid's would reach one)
+        init=pypowsybl.loadflow.VoltageInitMode.PREVIOUS_VALUES,
+        eps="1e-11",
     )
-    (result, *_rest) = pypowsybl.loadflow.run_ac(net, params)
-    assert str(result.status).endswith("CONVERGED"), result.status_text
     return net
 
 

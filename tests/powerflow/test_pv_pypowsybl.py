@@ -34,7 +34,7 @@ import pytest
 import cimflow
 from cimflow.ids import normalise_mrid
 from cimflow.topology.model import BranchKind
-from tests.powerflow.cim_helpers import Solved, solve_files
+from tests.powerflow.cim_helpers import Solved, run_openloadflow, solve_files
 
 pp = pytest.importorskip("pypowsybl")
 
@@ -135,21 +135,7 @@ def _openloadflow(archive: Path, solved: Solved) -> object:
         net.update_boundary_lines(id=list(boundary.index), p0=[0.0] * len(boundary), q0=[0.0] * len(boundary))
     gens = net.get_generators()
     (slack,) = [i for i in gens.index if normalise_mrid(i) == solved.build.index.slack_mrid[0]]
-    params = pp.loadflow.Parameters(
-        voltage_init_mode=pp.loadflow.VoltageInitMode.UNIFORM_VALUES,
-        use_reactive_limits=True,
-        distributed_slack=False,
-        transformer_voltage_control_on=False,
-        shunt_compensator_voltage_control_on=False,
-        phase_shifter_regulation_on=False,
-        provider_parameters={
-            "newtonRaphsonConvEpsPerEq": "1e-12",
-            "slackBusSelectionMode": "NAME",
-            "slackBusesIds": gens.loc[slack, "bus_id"],
-        },
-    )
-    (result, *_rest) = pp.loadflow.run_ac(net, params)
-    assert str(result.status).endswith("CONVERGED")
+    run_openloadflow(pp, net, gens.loc[slack, "bus_id"])
     return net
 
 
@@ -324,14 +310,7 @@ def test_a_slack_holding_a_remote_bus_agrees_with_openloadflow(shared_data: Path
     net = pp.network.load_from_binary_buffers([io.BytesIO(f.read_bytes()) for f in files])
     gens = net.get_generators()
     (gen,) = [g for g in gens.index if normalise_mrid(g) == slack]
-    params = pp.loadflow.Parameters(
-        distributed_slack=False,
-        transformer_voltage_control_on=False,
-        shunt_compensator_voltage_control_on=False,
-        phase_shifter_regulation_on=False,
-        provider_parameters={"slackBusSelectionMode": "NAME", "slackBusesIds": gens.loc[gen, "voltage_level_id"]},
-    )
-    assert pp.loadflow.run_ac(net, params)[0].status.name == "CONVERGED"
+    run_openloadflow(pp, net, gens.loc[gen, "voltage_level_id"], eps=None)
     levels = net.get_voltage_levels()
     compared = [
         abs(by_id[normalise_mrid(tn)].v_kv - row.v_mag) / levels.loc[row.voltage_level_id, "nominal_v"]

@@ -19,7 +19,7 @@ import pytest
 
 from cimflow.ids import normalise_mrid
 from cimflow.samples import synthetic_feeder
-from tests.powerflow.cim_helpers import solve_files
+from tests.powerflow.cim_helpers import run_openloadflow, solve_files
 
 pp = pytest.importorskip("pypowsybl")
 
@@ -33,20 +33,7 @@ def _olf(paths: list[Path], slack_equipment: str, tmp: Path) -> tuple[object, ob
     gens = net.get_generators(all_attributes=True)
     ids = [i for i in gens.index if normalise_mrid(i) == slack_equipment]
     assert ids, "the slack source is imported as a generator"
-    params = pp.loadflow.Parameters(
-        voltage_init_mode=pp.loadflow.VoltageInitMode.UNIFORM_VALUES,
-        transformer_voltage_control_on=False,
-        use_reactive_limits=False,
-        distributed_slack=False,
-        shunt_compensator_voltage_control_on=False,
-        provider_parameters={
-            "newtonRaphsonConvEpsPerEq": "1e-12",
-            "slackBusSelectionMode": "NAME",
-            "slackBusesIds": gens.loc[ids[0], "bus_id"],
-        },
-    )
-    (result, *_rest) = pp.loadflow.run_ac(net, params)
-    assert str(result.status).endswith("CONVERGED")
+    run_openloadflow(pp, net, gens.loc[ids[0], "bus_id"], reactive_limits=False)
     return net, net.get_buses()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import cimflow
-from tests.powerflow.cim_helpers import solve_files
+from tests.powerflow.cim_helpers import run_openloadflow, solve_files
 from tests.powerflow.two_bus import End, Phase, Ratio, TwoBus, solve_by_hand, solve_three_by_hand, write_two_bus
 
 _TABLE = {s: (1 + 0.015 * s, 1.0 * s, 4.0 * s, 10.0 * s, 5.0 * s) for s in range(-10, 11)}
@@ -108,20 +108,7 @@ def _olf_v2(paths: list[Path], tmp: Path) -> complex:
     pp = pytest.importorskip("pypowsybl")
     net = _powsybl_network(pp, paths, tmp)
     slack_bus = net.get_generators().iloc[0].bus_id
-    params = pp.loadflow.Parameters(
-        voltage_init_mode=pp.loadflow.VoltageInitMode.UNIFORM_VALUES,
-        transformer_voltage_control_on=False,
-        phase_shifter_regulation_on=False,
-        use_reactive_limits=False,
-        distributed_slack=False,
-        provider_parameters={
-            "newtonRaphsonConvEpsPerEq": "1e-12",
-            "slackBusSelectionMode": "NAME",
-            "slackBusesIds": slack_bus,
-        },
-    )
-    (result, *_rest) = pp.loadflow.run_ac(net, params)
-    assert str(result.status).endswith("CONVERGED")
+    run_openloadflow(pp, net, slack_bus, reactive_limits=False)
     buses = net.get_buses()
     b1 = buses.loc[slack_bus]
     b2 = buses.loc[next(i for i in buses.index if i != slack_bus)]
@@ -257,15 +244,7 @@ def test_three_winding_agrees_with_openloadflow(tmp_path: Path, name: str) -> No
     paths, v2, v3 = _cimflow_v23(case, tmp_path)
     net = _powsybl_network(pp, paths, tmp_path)
     slack_bus = net.get_generators().iloc[0].bus_id
-    params = pp.loadflow.Parameters(
-        transformer_voltage_control_on=False,
-        phase_shifter_regulation_on=False,
-        distributed_slack=False,
-        provider_parameters={"newtonRaphsonConvEpsPerEq": "1e-12", "slackBusSelectionMode": "NAME",
-                             "slackBusesIds": slack_bus},
-    )  # fmt: skip
-    (result, *_rest) = pp.loadflow.run_ac(net, params)
-    assert str(result.status).endswith("CONVERGED")
+    run_openloadflow(pp, net, slack_bus)
     buses = net.get_buses()
     by_kv = {round(net.get_voltage_levels().loc[row.voltage_level_id].nominal_v): row for _i, row in buses.iterrows()}
     a1 = by_kv[110].v_angle
