@@ -1595,8 +1595,8 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
 
 PyDoc_STRVAR(build_objects_doc,
              "build_objects(objects, model_of_class, plans, plan_of, mrid_cache, target_ok, cgmes_docs, names,\n"
-             "              ref_forms, by_class, by_mrid, opaque, opaque_type, source_type, defaults, defaults_of,\n"
-             "              fields_sets, post_processed, finish, released)\n--\n\n"
+             "              ref_forms, by_class, by_mrid, opaque, opaque_type, source_type, layouts, layout_of,\n"
+             "              required, fields_sets, post_processed, finish, released)\n--\n\n"
              "The model build's loop over merged objects (cimflow.cim.build): identifier forms, the attributes\n"
              "that need no finding, and the frozen instance as CimObject.from_checked makes it; every object\n"
              "with anything else to read, or a class in post_processed, goes to finish(mrid, obj, model,\n"
@@ -1604,19 +1604,19 @@ PyDoc_STRVAR(build_objects_doc,
 
 static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 20 || !PyDict_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
+    if (nargs != 21 || !PyDict_CheckExact(args[0]) || !PyDict_CheckExact(args[1]) || !PyDict_CheckExact(args[2]) ||
         !PyDict_CheckExact(args[4]) || !PyDict_CheckExact(args[5]) || !PyTuple_CheckExact(args[6]) ||
         !PyList_CheckExact(args[7]) || !PyDict_CheckExact(args[8]) || !PyDict_CheckExact(args[9]) ||
         !PyDict_CheckExact(args[10]) || !PyDict_CheckExact(args[11]) || !PyDict_CheckExact(args[14]) ||
-        !PyDict_CheckExact(args[16]) || !PyAnySet_Check(args[17])) {
+        !PyDict_CheckExact(args[17]) || !PyAnySet_Check(args[18])) {
         PyErr_SetString(PyExc_TypeError, "build_objects: see its docstring for the arguments");
         return NULL;
     }
     PyObject *objects = args[0], *model_of = args[1], *plans = args[2], *plan_of = args[3], *cache = args[4];
     PyObject *target_ok = args[5], *cgmes = args[6], *names = args[7], *ref_forms = args[8], *by_class = args[9];
     PyObject *by_mrid = args[10], *opaque = args[11], *opaque_type = args[12], *source_type = args[13];
-    PyObject *defaults_cache = args[14], *defaults_of = args[15], *fields_sets = args[16], *special = args[17];
-    PyObject *finish = args[18], *released = args[19];
+    PyObject *layouts = args[14], *layout_of = args[15], *required = args[16], *fields_sets = args[17];
+    PyObject *special = args[18], *finish = args[19], *released = args[20];
     Py_ssize_t pos = 0;
     PyObject *mrid, *obj;
     while (PyDict_Next(objects, &pos, &mrid, &obj)) {
@@ -1723,21 +1723,26 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
             if (rc < 0)
                 goto done;
         }
-        /* CimObject.from_checked: defaults, then the values; one shared frozen set of field names */
-        PyObject *defaults = PyDict_GetItemWithError(defaults_cache, model);
-        if (!defaults) {
+        /* CimObject.from_checked: every field in the class's order, its value or its default, set one by one
+           (CPython keeps them in the object with keys shared by the class); one shared set of field names */
+        PyObject *layout = PyDict_GetItemWithError(layouts, model);
+        if (!layout) {
             if (PyErr_Occurred())
                 goto done;
-            PyObject *dd = PyObject_CallOneArg(defaults_of, model);
-            if (!dd)
+            PyObject *ll = PyObject_CallOneArg(layout_of, model);
+            if (!ll)
                 goto done;
-            Py_DECREF(dd); /* defaults_of stores them */
-            defaults = PyDict_GetItemWithError(defaults_cache, model);
-            if (!defaults) {
+            Py_DECREF(ll); /* layout_of stores it */
+            layout = PyDict_GetItemWithError(layouts, model);
+            if (!layout) {
                 if (!PyErr_Occurred())
-                    PyErr_SetString(PyExc_KeyError, "defaults_of did not store the defaults");
+                    PyErr_SetString(PyExc_KeyError, "layout_of did not store the layout");
                 goto done;
             }
+        }
+        if (!PyTuple_CheckExact(layout)) {
+            PyErr_SetString(PyExc_TypeError, "a layout must be a tuple of (field, default)");
+            goto done;
         }
         {
             Py_ssize_t nv = PyDict_GET_SIZE(values), k = 1, vp = 0;
@@ -1763,18 +1768,27 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
                 fields_set = fs; /* borrowed from fields_sets */
             }
             Py_DECREF(key);
-            PyObject *all = PyDict_Copy(defaults);
-            if (!all || PyDict_Update(all, values) < 0) {
-                Py_XDECREF(all);
-                goto done;
-            }
             inst = ((PyTypeObject *)&PyBaseObject_Type)->tp_new((PyTypeObject *)model, s_empty_tuple, NULL);
-            int bad = !inst || PyObject_GenericSetAttr(inst, s_dict, all) < 0 ||
-                      PyObject_GenericSetAttr(inst, s_fields_set, fields_set) < 0 ||
-                      PyObject_GenericSetAttr(inst, s_extra, Py_None) < 0 ||
-                      PyObject_GenericSetAttr(inst, s_private, Py_None) < 0;
-            Py_DECREF(all);
-            if (bad)
+            if (!inst)
+                goto done;
+            Py_ssize_t nf = PyTuple_GET_SIZE(layout);
+            for (Py_ssize_t f = 0; f < nf; f++) {
+                PyObject *pair = PyTuple_GET_ITEM(layout, f);
+                PyObject *fname = PyTuple_GET_ITEM(pair, 0);
+                PyObject *fv = PyDict_GetItemWithError(values, fname);
+                if (!fv) {
+                    if (PyErr_Occurred())
+                        goto done;
+                    fv = PyTuple_GET_ITEM(pair, 1);
+                    if (fv == required)
+                        continue;
+                }
+                if (PyObject_GenericSetAttr(inst, fname, fv) < 0)
+                    goto done;
+            }
+            if (PyObject_GenericSetAttr(inst, s_fields_set, fields_set) < 0 ||
+                PyObject_GenericSetAttr(inst, s_extra, Py_None) < 0 ||
+                PyObject_GenericSetAttr(inst, s_private, Py_None) < 0)
                 goto done;
         }
         if (slot_set(obj, s_props, released) < 0)

@@ -27,7 +27,7 @@ from cimflow.findings import Finding, Location, Outcome, RuleMeta, make_finding
 from cimflow.gcpause import gc_paused
 from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, forget_normalised, normalise_mrid
-from cimflow.model.base import _DEFAULTS, _FIELDS_SET, Attr, Check, CimObject, Read, SourceRef, defaults_of
+from cimflow.model.base import _FIELDS_SET, _LAYOUTS, _REQUIRED, Attr, Check, CimObject, Read, SourceRef, layout_of
 from cimflow.model.network import Network, OpaqueObject
 from cimflow.model.registry import MODEL_OF_CLASS, NON_EQUIPMENT
 from cimflow.units import Dialect, Quantity, factor
@@ -384,8 +384,9 @@ class _Builder:
                 opaque,
                 OpaqueObject,
                 SourceRef,
-                _DEFAULTS,
-                defaults_of,
+                _LAYOUTS,
+                layout_of,
+                _REQUIRED,
                 _FIELDS_SET,
                 _POST_PROCESSED,
                 finish,

@@ -79,17 +79,25 @@ class SourceRef:
     line: int
 
 
-_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}
+_REQUIRED: Any = object()  # in a layout: the field has no default
+_LAYOUTS: dict[type[BaseModel], tuple[tuple[str, Any], ...]] = {}
 _FIELDS_SET: dict[tuple[Any, ...], frozenset[str]] = {}
 _setattr = object.__setattr__
 
 
-def defaults_of(cls: type[BaseModel]) -> dict[str, Any]:
-    """The defaults of a model class's optional fields, computed once per class (kept in ``_DEFAULTS``)."""
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = {name: f.default for name, f in cls.model_fields.items() if not f.is_required()}
-    return defaults
+def layout_of(cls: type[BaseModel]) -> tuple[tuple[str, Any], ...]:
+    """Every field of a model class in declaration order, with its default (``_REQUIRED`` if it has none).
+
+    Computed once per class (kept in ``_LAYOUTS``). Instances get their fields in this order, one by one:
+    CPython then keeps their values in the object itself with the keys shared by the class (about 350 bytes
+    less per object than a dict of their own, and faster attribute reads), for every object of a class.
+    """
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = tuple(
+            (name, _REQUIRED if f.is_required() else f.default) for name, f in cls.model_fields.items()
+        )
+    return layout
 
 
 class CimObject(BaseModel):
@@ -110,7 +118,7 @@ class CimObject(BaseModel):
         The model builder converts and checks every attribute itself and turns problems into
         findings; validating each of a million objects again would only cost time.
         """
-        defaults = _DEFAULTS.get(cls) or defaults_of(cls)
+        layout = _LAYOUTS.get(cls) or layout_of(cls)
         # one shared, immutable set of field names per class and key combination: a set per object
         # would weigh more than the object's own values (about 0.5-1.2 kB each, 10^6 objects at 100k buses)
         key = (cls, *values)
@@ -118,7 +126,11 @@ class CimObject(BaseModel):
         if fields_set is None:
             fields_set = _FIELDS_SET[key] = frozenset(values)
         obj = cls.__new__(cls)
-        _setattr(obj, "__dict__", {**defaults, **values})
+        get = values.get
+        for name, default in layout:
+            value = get(name, default)
+            if value is not _REQUIRED:
+                _setattr(obj, name, value)
         _setattr(obj, "__pydantic_fields_set__", fields_set)
         _setattr(obj, "__pydantic_extra__", None)
         _setattr(obj, "__pydantic_private__", None)
