@@ -31,10 +31,17 @@ def _grouped(
 
 def _ordered(groups: Mapping[MRID, list[T]], number: Callable[[T], int | None]) -> dict[MRID, tuple[T, ...]]:
     """Each group as a tuple ordered by its number (None as 0), then mRID; a group of one needs no sort."""
-    return {
-        k: (v[0],) if len(v) == 1 else tuple(sorted(v, key=lambda o: (number(o) or 0, o.mrid)))
-        for k, v in groups.items()
-    }
+    out: dict[MRID, tuple[T, ...]] = {}
+    for k, v in groups.items():
+        if len(v) == 1:
+            out[k] = (v[0],)
+        elif len(v) == 2:  # most equipment has two terminals: one comparison, not a sort with a key function
+            a, b = v
+            na, nb = number(a) or 0, number(b) or 0
+            out[k] = (a, b) if na < nb or (na == nb and a.mrid <= b.mrid) else (b, a)
+        else:
+            out[k] = tuple(sorted(v, key=lambda o: (number(o) or 0, o.mrid)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,3 +92,28 @@ def test_model_is_frozen(tmp_path: Path) -> None:
         line.r_ohm = 1.0  # type: ignore[misc]
     with pytest.raises(TypeError):
         net.lines[UUIDS["line"]] = line  # type: ignore[index]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([None, 0, 1, 2, 3]), st.sampled_from("abcd")), min_size=1, max_size=4))
+def test_terminal_groups_ordered_by_number_then_mrid(spec: list[tuple[int | None, str]]) -> None:
+    from cimflow.model.base import SourceRef
+    from cimflow.model.core import Terminal
+    from cimflow.model.network import _ordered
+
+    src = SourceRef("f.xml", 1)
+    terms = [
+        Terminal(mrid=f"{m}{i}", cim_class="Terminal", source=src, sequence_number=n) for i, (n, m) in enumerate(spec)
+    ]
+    got = _ordered({"eq": terms}, lambda t: t.sequence_number)["eq"]
+    assert [t.mrid for t in got] == [t.mrid for t in sorted(terms, key=lambda t: (t.sequence_number or 0, t.mrid))]
+
+
+def test_objects_keep_values_in_class_order(tmp_path: Path) -> None:
+    """Every built object has all its fields, in the class's order, defaults included (native and Python)."""
+    net = _load(tmp_path, Form())
+    for obj in net.by_mrid.values():
+        fields = list(type(obj).model_fields)
+        assert list(obj.__dict__) == fields, obj.cim_class
+        assert obj.model_fields_set <= set(fields)
+        assert obj == obj.model_copy()
