@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
+import os
 import sys
 
 import typer
 
 from cimflow import __version__
-from cimflow.cli import connect, convert, hosting, info, rules, solve, validate
+from cimflow.cli import common, connect, convert, hosting, info, rules, solve, validate
 from cimflow.cli.console import fail
 from cimflow.errors import CimflowError
 
@@ -55,6 +58,10 @@ def main() -> None:
     gc.disable()
     try:
         app()
+    except SystemExit as done:
+        if common.holding() and (done.code is None or isinstance(done.code, int)):
+            _end(done.code or 0)
+        raise
     except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)
@@ -64,3 +71,16 @@ def main() -> None:
     except MemoryError:
         fail("out of memory while reading the input")
         sys.exit(2)
+
+
+def _end(code: int) -> None:
+    """End the process with ``code`` once the output is flushed, without freeing a held result.
+
+    Everything the command writes is closed by then (files are written whole, then closed); only the
+    interpreter's teardown, which would free millions of objects one by one, is skipped.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be written anyway
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)

@@ -16,7 +16,7 @@ from cimflow.cim import namespaces as ns
 from cimflow.cim.rdf import parse_document
 from cimflow.cim.source import Document
 from cimflow.cim.write import write_rdfxml
-from cimflow.cli.common import TextOrJson, location_text
+from cimflow.cli.common import TextOrJson, hold, location_text
 from cimflow.cli.console import fail, stderr, stdout
 from cimflow.config import load_settings
 from cimflow.errors import ConfigError
@@ -240,6 +240,7 @@ def solve_command(
         fail(f"{out} exists and is not a folder")
         raise typer.Exit(2)
     result = solve(paths, settings=settings, options=options)
+    hold(result)  # freed with the process (cimflow.cli.app.main)
     if not result.validation.readable:
         for f in [f for f in result.findings if f.severity >= Severity.ERROR][:10]:
             fail(f"{location_text(f.location.file, f.location.line)}: {f.code} {f.message}")

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cimflow.cli.common import location_text
+from cimflow.cli.common import hold, location_text
 from cimflow.cli.console import fail, stderr, stdout
 from cimflow.config import Settings, load_settings, make_settings
 from cimflow.errors import ConfigError
@@ -169,6 +169,7 @@ def validate_command(
         fail(f"{missing[0]}: no such file or folder")
         raise typer.Exit(2)
     result = validate(paths, settings=settings)
+    hold(result)  # freed with the process (cimflow.cli.app.main)
     if not result.readable:
         _report_unreadable(result)
         raise typer.Exit(2)

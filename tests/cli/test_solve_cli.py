@@ -173,3 +173,43 @@ def test_the_sv_written_is_the_same_under_any_hash_seed(shared_data: Path, tmp_p
         written.append(sv.read_bytes())
     assert b"SvStatus.inService>false" in written[0]
     assert written[0] == written[1] == written[2]
+
+
+@pytest.mark.parametrize("heavy", [False, True], ids=["converges", "1000x-load"])
+@pytest.mark.parametrize("command", ["solve", "validate"])
+def test_the_command_process_ends_with_its_exit_code_and_whole_output(
+    tmp_path: Path, command: str, heavy: bool
+) -> None:
+    """The console entry point ends a run without freeing its model: the exit code, stdout and the files
+    written must be those of a run that tears everything down (the in-process runner)."""
+    import json
+    import subprocess
+    import sys
+
+    ssh = SAMPLE[1]
+    if heavy:  # does not converge: exit 1 from solve
+        text = re.sub(
+            r"<cim:EnergyConsumer.p>([0-9.]+)<",
+            lambda m: f"<cim:EnergyConsumer.p>{float(m.group(1)) * 1000}<",
+            SAMPLE[1].read_text(),
+        )
+        ssh = tmp_path / "s_SSH.xml"
+        ssh.write_text(text)
+    inputs = [str(SAMPLE[0]), str(ssh), str(SAMPLE[2])]
+    args = [command, *inputs, "--format", "json"]
+    if command == "solve":
+        args += ["--max-iter", "20", "--out", str(tmp_path / "out")]
+    expected = runner.invoke(app, args[:-2] if command == "solve" else args)  # no --out: files once only
+    code = "from cimflow.cli.app import main; main()"
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
+    assert proc.returncode == expected.exit_code == (1 if heavy and command == "solve" else 0)
+    doc = json.loads(proc.stdout)  # flushed whole before the process ended
+    reference = json.loads(expected.stdout)
+    if command == "validate":
+        assert doc == reference
+    else:
+        assert doc["summary"]["converged"] is (not heavy)
+        assert doc["buses"] == reference["buses"]
+        written = sorted(p.name for p in (tmp_path / "out").iterdir())
+        assert any(n.endswith("_SV.xml") for n in written)
+        assert all((tmp_path / "out" / n).stat().st_size > 0 for n in written)
