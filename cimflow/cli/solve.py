@@ -52,12 +52,16 @@ def _stem(paths: list[Path]) -> str:
     return stem
 
 
-def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bool) -> dict[str, bytes | Path]:
-    """Every file to write into the output folder, by name: its bytes, or the input file to copy unchanged.
+_Content = bytes | tuple[bytes, ...] | Path  # a file to write: its bytes, its bytes in parts, an input to copy
+
+
+def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bool) -> dict[str, _Content]:
+    """Every file to write into the output folder, by name: its bytes (whole or in consecutive parts), or the
+    input file to copy unchanged.
 
     Pure: nothing is read or written here (input copies are made by the file system, not through memory).
     """
-    files: dict[str, bytes | Path] = {}
+    files: dict[str, _Content] = {}
     v = result.validation
     sol = result.solution
     stem = _stem(paths)
@@ -76,7 +80,7 @@ def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bo
         else:
             for src in _input_files(paths):
                 files.setdefault(src.name, src)
-            files.update(dict(annotated.documents))
+            files.update(dict(annotated.parts))
     if report:
         from cimflow.report.solve_html import render_solve_html
         from cimflow.report.solve_json import solve_document
@@ -89,10 +93,13 @@ def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bo
     return files
 
 
-def _write(target: Path, data: bytes | Path) -> None:
-    """Write bytes, or copy an input file (nothing to do when the target is that input itself)."""
+def _write(target: Path, data: _Content) -> None:
+    """Write bytes or consecutive parts, or copy an input file (nothing to do when the target is that input)."""
     if isinstance(data, bytes):
         target.write_bytes(data)
+    elif isinstance(data, tuple):
+        with target.open("wb") as f:
+            f.writelines(data)
     elif not (target.exists() and target.samefile(data)):
         shutil.copyfile(data, target)
 

@@ -60,9 +60,18 @@ _PROFILES = {
 
 @dataclass(frozen=True, slots=True)
 class AnnotatedCim:
-    """The documents to write: file name -> bytes, in writing order."""
+    """The documents to write, in writing order: file name -> the document's bytes in consecutive parts.
 
-    documents: tuple[tuple[str, bytes], ...]
+    A writer writes the parts one after the other (``file.writelines``); :attr:`documents` joins them for
+    callers that want each document whole (at 100k buses the SV is 150 MB: joined, it exists twice).
+    """
+
+    parts: tuple[tuple[str, tuple[bytes, ...]], ...]
+
+    @property
+    def documents(self) -> tuple[tuple[str, bytes], ...]:
+        """File name -> the whole document."""
+        return tuple((name, b"".join(chunks)) for name, chunks in self.parts)
 
 
 _BATCH = 8192  # entries encoded at a time
@@ -103,13 +112,14 @@ class _Writer:
             self._chunks.append(("\n".join(self.lines) + "\n").encode("utf-8"))
             self.lines.clear()
 
-    def render(self) -> bytes:
+    def render(self) -> tuple[bytes, ...]:
+        """The document as consecutive parts (joined, they are the file)."""
         head = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<rdf:RDF xmlns:rdf="{ns.RDF}" xmlns:cim="{self.cim_ns}" xmlns:md="{ns.MD}">\n'
         )
         self._flush()
-        return b"".join([head.encode("utf-8"), *self._chunks, b"</rdf:RDF>\n"])
+        return (head.encode("utf-8"), *self._chunks, b"</rdf:RDF>\n")
 
 
 def _lit(name: str, value: object) -> str:
@@ -267,7 +277,7 @@ def _render(
     has_tp = any(ns.Profile.TP in i.profiles for i in infos) and all(
         b.topological_node for b in topology.buses if b.star_of is None
     )
-    out: list[tuple[str, bytes]] = []
+    out: list[tuple[str, tuple[bytes, ...]]] = []
 
     def header(kind: str, deps: list[str]) -> dict[str, object] | None:
         if si or version not in _PROFILES:

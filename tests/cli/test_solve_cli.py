@@ -213,3 +213,31 @@ def test_the_command_process_ends_with_its_exit_code_and_whole_output(
         written = sorted(p.name for p in (tmp_path / "out").iterdir())
         assert any(n.endswith("_SV.xml") for n in written)
         assert all((tmp_path / "out" / n).stat().st_size > 0 for n in written)
+
+
+def test_documents_written_in_parts_are_the_rendered_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command writes the SV a part at a time: the file is byte for byte the document rendered whole."""
+    from cimflow.cli.solve import _outputs, _stem, _write
+    from cimflow.report.cim_annotated import render_annotated_cim
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = cimflow.solve(SAMPLE)
+    v = result.validation
+    assert v.network is not None
+    assert v.topology is not None
+    assert result.build is not None
+    assert result.result is not None
+    assert result.solution is not None
+    files = _outputs(result, SAMPLE, report=False, merged=False)
+    rendered = render_annotated_cim(
+        v.network, v.topology, result.build, result.result, result.solution, stem=f"{_stem(SAMPLE)}_cimflow"
+    )
+    parts = dict(rendered.parts)
+    assert any(len(p) > 2 for p in parts.values())  # really in several parts
+    whole = dict(rendered.documents)
+    assert set(whole) == set(parts)
+    assert all(b"".join(parts[n]) == whole[n] for n in whole)
+    for name in whole:
+        assert isinstance(files[name], tuple)
+        _write(tmp_path / name, files[name])
+        assert (tmp_path / name).read_bytes() == whole[name]
