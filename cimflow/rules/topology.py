@@ -41,16 +41,26 @@ class TopologyView:
 
     @cached_property
     def equipment_of(self) -> Sequence[tuple[MRID, ...]]:
-        """Equipment (branches, injections, closed switches) per island, sorted, without repeats."""
+        """Equipment (branches, injections, closed switches) per de-energised island, sorted, without repeats.
+
+        Energised islands get ``()``: the rules list the equipment of dead islands only, and a grid whose
+        islands are all energised (the usual case) needs no pass over its equipment.
+        """
         topo = self.topology
-        isl = topo.island_of_bus.tolist()
+        dead = [not i.energised for i in topo.islands]
         found: list[set[MRID]] = [set() for _ in topo.islands]
+        if not any(dead):
+            return tuple(() for _ in found)
+        isl = topo.island_of_bus.tolist()
         for b in topo.branches:
-            found[isl[b.from_bus]].add(b.mrid)
+            if dead[k := isl[b.from_bus]]:
+                found[k].add(b.mrid)
         for inj in topo.injections:
-            found[isl[inj.bus]].add(inj.mrid)
+            if dead[k := isl[inj.bus]]:
+                found[k].add(inj.mrid)
         for mrid, bus in topo.bus_of_closed_switch.items():
-            found[isl[bus]].add(mrid)
+            if dead[k := isl[bus]]:
+                found[k].add(mrid)
         return tuple(tuple(sorted(s)) for s in found)
 
     @cached_property
@@ -114,8 +124,10 @@ class IslandWithoutSource(BaseRule):
         if view is None:
             return
         for island in view.topology.islands:
+            if island.energised:
+                continue
             equipment = view.equipment_of[island.index]
-            if island.energised or not equipment or not view.active_of[island.index]:
+            if not equipment or not view.active_of[island.index]:
                 continue
             yield self.finding(
                 locate(ctx.network, equipment[0]),
