@@ -21,9 +21,8 @@ whole columns (numpy), so only switches and transformers are visited one by one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +30,7 @@ from scipy.sparse import csgraph
 
 from cimflow.ids import MRID
 from cimflow.model.base import CimObject
+from cimflow.model.core import Terminal
 from cimflow.model.equipment import Equipment, PowerTransformerEnd, Switch, TransformerEndBase, TransformerTankEnd
 from cimflow.model.network import Network, OpaqueObject
 from cimflow.model.registry import SWITCH_CLASSES
@@ -98,55 +98,44 @@ class BusGraph:
         return self.n_node_buses + len(self.stars)
 
 
-_TERMINAL_FIELDS = attrgetter(
-    "conducting_equipment", "sequence_number", "mrid", "connectivity_node", "topological_node", "connected"
-)
-
-
-def _column(values: tuple[object, ...], order: IntArray) -> list[Any]:
-    """``values`` in ``order`` (an object-array gather, done in C)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return list(out[order])
-
-
 class _Table:
     """Column view of the terminals of known equipment.
 
     Terminals are grouped by equipment (in order of first appearance) and ordered by sequence number,
-    then mRID, within one piece of equipment. They are read once; everything else works on the
-    columns, mostly with numpy.
+    then mRID, within one piece of equipment: :attr:`Network.terminals_of`, which the rules have usually
+    built already. They are read once; everything else works on the columns, mostly with numpy.
     """
 
     def __init__(self, network: Network) -> None:
-        by_mrid, opaque = network.by_mrid, network.opaque
-        rows = list(map(_TERMINAL_FIELDS, network.terminals.values()))
-        eq_col, seq_col, mrid_col, cn_col, tn_col, connected_col = zip(*rows, strict=True) if rows else [()] * 6
-        eq_index: dict[MRID | None, int] = {}
-        term_eq = np.array([eq_index.setdefault(e, len(eq_index)) for e in eq_col], dtype=np.int64)
-        objs = [(by_mrid.get(e) or opaque.get(e)) if e is not None else None for e in eq_index]
-        known = np.array([o is not None for o in objs], dtype=bool)  # else a dangling reference (data rules)
-        seq = np.array([s or 0 for s in seq_col], dtype=np.int64)
-        order = np.lexsort((seq, term_eq))
-        order = order[known[term_eq[order]]] if order.size else order
-        renumber = np.cumsum(known) - 1
-        self.eq_mrids: list[MRID] = [e for e, k in zip(eq_index, known.tolist(), strict=True) if k]  # type: ignore[misc]
-        self.eq_objs: list[CimObject | OpaqueObject] = [o for o in objs if o is not None]
-        self.term_eq = renumber[term_eq[order]]
-        self.term_seq = seq[order]
-        self.term_mrid: list[MRID] = _column(mrid_col, order)
-        self.term_cn: list[MRID | None] = _column(cn_col, order)
-        self.term_tn: list[MRID | None] = _column(tn_col, order)
-        self._break_ties(order)
+        get, opaque = network.by_mrid.get, network.opaque.get
+        eq_mrids: list[MRID] = []
+        eq_objs: list[CimObject | OpaqueObject] = []
+        terms: list[Terminal] = []
+        n_terms: list[int] = []
+        for e, ts in network.terminals_of.items():
+            obj = get(e) or opaque(e)
+            if obj is None:  # a dangling reference (data rules)
+                continue
+            eq_mrids.append(e)
+            eq_objs.append(obj)
+            terms.extend(ts)
+            n_terms.append(len(ts))
+        self.eq_mrids = eq_mrids
+        self.eq_objs = eq_objs
+        self.n_terms = np.array(n_terms, dtype=np.int64)
+        self.term_eq = np.repeat(np.arange(len(eq_mrids), dtype=np.int64), self.n_terms)
+        self.term_seq = np.array([t.sequence_number or 0 for t in terms], dtype=np.int64)
+        self.term_mrid: list[MRID] = [t.mrid for t in terms]
+        self.term_cn: list[MRID | None] = [t.connectivity_node for t in terms]
+        self.term_tn: list[MRID | None] = [t.topological_node for t in terms]
         self.eq_cls = [o.cim_class for o in self.eq_objs]
         cats = {c: _SWITCH for c in SWITCH_CLASSES} | {"PowerTransformer": _TRANSFORMER}
         self.eq_cat = np.array([cats.get(c, _GENERIC) for c in self.eq_cls], dtype=np.int8)
         self.eq_oos = np.array([isinstance(o, Equipment) and o.in_service is False for o in self.eq_objs], dtype=bool)
-        self.n_terms = np.bincount(self.term_eq, minlength=len(self.eq_mrids))
         self.start = np.concatenate([[0], np.cumsum(self.n_terms)[:-1]]).astype(np.int64)
         keys: list[MRID] = [cn or tn for cn, tn in zip(self.term_cn, self.term_tn, strict=True)]  # type: ignore[misc]
         self.has_node = np.array([k is not None for k in keys], dtype=bool)
-        self.disconnected = np.array([c is False for c in _column(connected_col, order)], dtype=bool) & self.has_node
+        self.disconnected = np.array([t.connected is False for t in terms], dtype=bool) & self.has_node
         self.attached = self.has_node & ~self.disconnected & ~self.eq_oos[self.term_eq]
         self.n_attached = np.bincount(self.term_eq[self.attached], minlength=len(self.eq_mrids))
         # node index of every attached terminal (-1 otherwise), numbered in order of first use
@@ -160,19 +149,6 @@ class _Table:
         first = np.unique(self.term_node[self.attached], return_index=True)[1]
         attached_at = np.flatnonzero(self.attached)[first].tolist()
         self.node_is_cn = [self.term_cn[i] is not None for i in attached_at]
-
-    def _break_ties(self, order: IntArray) -> None:
-        """Order terminals with equal equipment and sequence number by mRID (rare: a data error)."""
-        same = (self.term_eq[1:] == self.term_eq[:-1]) & (self.term_seq[1:] == self.term_seq[:-1])
-        for e in np.unique(self.term_eq[1:][same]).tolist():
-            rows = np.flatnonzero(self.term_eq == e).tolist()
-            ranked = sorted(rows, key=lambda r: (int(self.term_seq[r]), self.term_mrid[r]))
-            columns: tuple[list[MRID | None], ...] = (self.term_mrid, self.term_cn, self.term_tn)  # type: ignore[assignment]
-            for column in columns:
-                values = [column[r] for r in ranked]
-                for r, value in zip(rows, values, strict=True):
-                    column[r] = value
-            order[rows] = order[ranked]
 
 
 def _windings(
