@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
@@ -37,6 +38,18 @@ def hold(value: object) -> None:
 def holding() -> bool:
     """Whether a command has handed its result to :func:`hold`."""
     return bool(_HELD)
+
+
+@contextmanager
+def writing_into(out: Path) -> Iterator[None]:
+    """Creating and writing into the output folder ``out``: an OS error (no space left, not a folder, no
+    permission) ends the command with a clear line and exit code 2, not a traceback."""
+    try:
+        yield
+    except OSError as err:
+        where = f" ({err.filename})" if err.filename else ""
+        fail(f"{out}: cannot write the output: {err.strerror or err}{where}")
+        raise typer.Exit(2) from err
 
 
 def load_or_exit(paths: list[Path]) -> LoadResult:

@@ -9,7 +9,7 @@ import typer
 
 from cimflow.cim.ingest import ingest
 from cimflow.cim.write import RdfFormat, serialise
-from cimflow.cli.common import exit_unreadable
+from cimflow.cli.common import exit_unreadable, writing_into
 from cimflow.cli.console import fail, stderr
 from cimflow.findings import Severity, sort_findings
 
@@ -59,10 +59,11 @@ def convert(
     if clashes and not force:
         fail(f"refusing to overwrite {len(clashes)} existing file(s), e.g. {clashes[0]} (use --force)")
         raise typer.Exit(2)
-    out.mkdir(parents=True, exist_ok=True)
-    for doc, target in planned:
-        target.write_bytes(serialise(doc, to, base=base))
-        stderr.print(f"wrote {target}", highlight=False)
+    with writing_into(out):
+        out.mkdir(parents=True, exist_ok=True)
+        for doc, target in planned:
+            target.write_bytes(serialise(doc, to, base=base))
+            stderr.print(f"wrote {target}", highlight=False)
     unread = [f for f in ingested.findings if f.severity >= Severity.ERROR and f.code.startswith("CF00")]
     for f in unread:
         fail(f"{f.location.file}: {f.code} {f.message} (not converted)")

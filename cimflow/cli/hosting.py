@@ -16,7 +16,7 @@ from cimflow.apps.hosting import ControlSpec, HostingStudy, hosting_capacity, pr
 from cimflow.apps.hosting_criteria import Binding, Criterion, HostingConfig, HostingKind
 from cimflow.apps.hosting_results import HostingResult
 from cimflow.apps.volt_var import ControlConfig, ControlMode
-from cimflow.cli.common import location_text
+from cimflow.cli.common import location_text, writing_into
 from cimflow.cli.console import fail, stderr, stdout
 from cimflow.config import Settings, load_settings
 from cimflow.errors import ConfigError
@@ -300,9 +300,10 @@ def _write(out: Path, doc: dict[str, object], *, report: bool, force: bool) -> N
     if clashes and not force:
         fail(f"refusing to overwrite {out / clashes[0]} (use --force)")
         raise typer.Exit(2)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (out / name).write_text(text, encoding="utf-8")
+    with writing_into(out):
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text, encoding="utf-8")
     stderr.print(f"wrote {len(files)} files to {out}", highlight=False)
 
 

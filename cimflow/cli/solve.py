@@ -16,7 +16,7 @@ from cimflow.cim import namespaces as ns
 from cimflow.cim.rdf import parse_document
 from cimflow.cim.source import Document
 from cimflow.cim.write import write_rdfxml
-from cimflow.cli.common import TextOrJson, hold, location_text
+from cimflow.cli.common import TextOrJson, hold, location_text, writing_into
 from cimflow.cli.console import fail, stderr, stdout
 from cimflow.config import load_settings
 from cimflow.errors import ConfigError
@@ -259,9 +259,10 @@ def solve_command(
         if clashes and not force:
             fail(f"refusing to overwrite {len(clashes)} file(s) in {out}, e.g. {clashes[0]} (use --force)")
             raise typer.Exit(2)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, data in files.items():
-            _write(out / name, data)
+        with writing_into(out):
+            out.mkdir(parents=True, exist_ok=True)
+            for name, data in files.items():
+                _write(out / name, data)
         stderr.print(f"wrote {len(files)} files to {out}", highlight=False)
     if fmt is TextOrJson.json:
         from cimflow.report.solve_json import solve_document

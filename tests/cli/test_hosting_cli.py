@@ -221,3 +221,11 @@ def test_feeder_with_gl_coordinates_is_drawn_on_them(tmp_path: Path) -> None:
     assert "Feeder on its coordinates" in html
     assert "rise" not in doc["study"]["criteria"]
     assert "rise" not in html.split("<h2>")[0]  # the study sentence names the active criteria only
+
+
+def test_hosting_into_a_folder_that_cannot_be_made_exits_two(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, _out, err = _hosting("--kind", "pv", "--workers", "1", "--out", str(blocker / "out"))
+    assert code == 2
+    assert "cannot write the output" in err

@@ -94,3 +94,12 @@ def test_convert_one_file_per_profile_and_no_overwrite(tmp_path: Path) -> None:
 def test_usage_error_exits_two() -> None:
     assert runner.invoke(app, ["info"]).exit_code == 2
     assert runner.invoke(app, ["info", "x.xml", "--format", "yaml"]).exit_code == 2
+
+
+def test_convert_into_a_folder_that_cannot_be_made_exits_two(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["convert", str(SAMPLE), str(blocker / "out")])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot write the output" in result.stderr

@@ -241,3 +241,14 @@ def test_documents_written_in_parts_are_the_rendered_documents(tmp_path: Path, m
         assert isinstance(files[name], tuple)
         _write(tmp_path / name, files[name])
         assert (tmp_path / name).read_bytes() == whole[name]
+
+
+def test_an_output_folder_that_cannot_be_made_exits_two_with_a_message(tmp_path: Path) -> None:
+    """--out below a file: no traceback, one line naming the folder, exit 2, nothing written."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(blocker / "out")])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot write the output" in result.stderr
+    assert blocker.read_text() == "not a folder"
