@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -93,6 +95,13 @@ def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bo
     return files
 
 
+def _clashes(target: Path, data: _Content) -> bool:
+    """Whether writing ``data`` to ``target`` would replace another file (an input copied onto itself does not)."""
+    if not target.exists():
+        return False
+    return not (isinstance(data, Path) and target.samefile(data))
+
+
 def _write(target: Path, data: _Content) -> None:
     """Write bytes or consecutive parts, or copy an input file (nothing to do when the target is that input)."""
     if isinstance(data, bytes):
@@ -102,6 +111,67 @@ def _write(target: Path, data: _Content) -> None:
             f.writelines(data)
     elif not (target.exists() and target.samefile(data)):
         shutil.copyfile(data, target)
+
+
+class _Copies:
+    """The input files copied into the output folder in a background thread while the SV is rendered.
+
+    The copies go to hidden ``.NAME.cimflow-partial`` files and take their names only when the command
+    writes its outputs (:meth:`finish`); on any other way out (a clash refused, an error) they are removed,
+    and the folder too if this made it and it is still empty (:meth:`discard`). Copying is the file system's
+    work outside the interpreter lock, so it overlaps the rendering.
+    """
+
+    def __init__(self, out: Path, sources: dict[str, Path]) -> None:
+        self.out = out
+        self.made_out = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        self.names = tuple(sources)
+        self._partial = {name: out / f".{name}.cimflow-partial" for name in sources}
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._copy, args=(sources,), name="cimflow-copy", daemon=True)
+        self._thread.start()
+
+    def _copy(self, sources: dict[str, Path]) -> None:
+        try:
+            for name, src in sources.items():
+                shutil.copyfile(src, self._partial[name])
+        except OSError as err:
+            self._error = err
+
+    def finish(self) -> None:
+        """Wait for the copies and give them their names (re-raising an error of the copying)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        for name in self.names:
+            self._partial.pop(name).replace(self.out / name)
+
+    def discard(self) -> None:
+        """Wait for the copies and remove those not named (nothing when :meth:`finish` ran)."""
+        self._thread.join()
+        for partial in self._partial.values():
+            partial.unlink(missing_ok=True)
+        if self.made_out:
+            with contextlib.suppress(OSError):
+                self.out.rmdir()  # only if still empty
+
+
+def _copies_ahead(result: SolveResult, paths: list[Path], out: Path, *, merged: bool) -> _Copies | None:
+    """Start copying the inputs :func:`_outputs` will list, where none of their names exists in ``out``
+    (a clash, or an input inside ``out``, takes the ordinary path after rendering)."""
+    v = result.validation
+    if merged or v.network is None or v.topology is None or result.solution is None or result.result is None:
+        return None
+    sources: dict[str, Path] = {}
+    for src in _input_files(paths):
+        sources.setdefault(src.name, src)
+    try:
+        if any((out / name).exists() for name in sources):
+            return None
+        return _Copies(out, sources)
+    except OSError:  # the folder cannot be made: reported where the outputs are written
+        return None
 
 
 def _merge(network: object, annotated: tuple[tuple[str, bytes], ...]) -> bytes:
@@ -214,7 +284,13 @@ def solve_command(
         False
     ),
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings (limits, s_base_mva, ...).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist in --out.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite files that exist in --out (inputs already in --out need no --force: they stay as is).",
+        ),
+    ] = False,
     control: Annotated[
         ControlMode | None,
         typer.Option(
@@ -253,16 +329,25 @@ def solve_command(
             fail(f"{location_text(f.location.file, f.location.line)}: {f.code} {f.message}")
         raise typer.Exit(2)
     if out is not None:
-        with gc_paused():
-            files = _outputs(result, paths, report=report, merged=merged)
-        clashes = [name for name in files if (out / name).exists()]
-        if clashes and not force:
-            fail(f"refusing to overwrite {len(clashes)} file(s) in {out}, e.g. {clashes[0]} (use --force)")
-            raise typer.Exit(2)
-        with writing_into(out):
-            out.mkdir(parents=True, exist_ok=True)
-            for name, data in files.items():
-                _write(out / name, data)
+        copies = _copies_ahead(result, paths, out, merged=merged)
+        try:
+            with gc_paused():
+                files = _outputs(result, paths, report=report, merged=merged)
+            clashes = [name for name, data in files.items() if _clashes(out / name, data)]
+            if clashes and not force:
+                fail(f"refusing to overwrite {len(clashes)} file(s) in {out}, e.g. {clashes[0]} (use --force)")
+                raise typer.Exit(2)
+            ahead = set(copies.names) if copies is not None else set()
+            with writing_into(out):
+                out.mkdir(parents=True, exist_ok=True)
+                for name, data in files.items():
+                    if name not in ahead:
+                        _write(out / name, data)
+                if copies is not None:
+                    copies.finish()
+        finally:
+            if copies is not None:
+                copies.discard()
         stderr.print(f"wrote {len(files)} files to {out}", highlight=False)
     if fmt is TextOrJson.json:
         from cimflow.report.solve_json import solve_document

@@ -252,3 +252,46 @@ def test_an_output_folder_that_cannot_be_made_exits_two_with_a_message(tmp_path:
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "cannot write the output" in result.stderr
     assert blocker.read_text() == "not a folder"
+
+
+def _partials(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".cimflow-partial")]
+
+
+def test_input_copies_are_whole_and_leave_nothing_behind(tmp_path: Path) -> None:
+    """The inputs are copied while the SV is rendered: in the end each copy is the input, under its name."""
+    out = tmp_path / "new" / "out"
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out)])
+    assert result.exit_code == 0
+    for src in SAMPLE:
+        assert (out / src.name).read_bytes() == src.read_bytes()
+    assert any(p.name.endswith("_SV.xml") for p in out.iterdir())
+    assert _partials(out) == []
+
+
+def test_a_refused_clash_leaves_no_input_copies(tmp_path: Path) -> None:
+    """An SV of an earlier run is not overwritten without --force, and the copies begun meanwhile are gone."""
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out)]).exit_code == 0
+    (sv,) = out.glob("*_SV.xml")
+    before = sv.read_bytes()
+    for src in SAMPLE:
+        (out / src.name).unlink()  # only the SV clashes now
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "refusing to overwrite" in result.stderr
+    assert sv.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [sv.name]
+
+
+def test_inputs_inside_the_output_folder_stay_as_they_are(tmp_path: Path) -> None:
+    folder = tmp_path / "grid"
+    folder.mkdir()
+    inputs = [folder / p.name for p in SAMPLE]
+    for src, dst in zip(SAMPLE, inputs, strict=True):
+        shutil.copyfile(src, dst)
+    result = runner.invoke(app, ["solve", *map(str, inputs), "--out", str(folder)])
+    assert result.exit_code == 0
+    for src, dst in zip(SAMPLE, inputs, strict=True):
+        assert dst.read_bytes() == src.read_bytes()
+    assert _partials(folder) == []
