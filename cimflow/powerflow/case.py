@@ -122,14 +122,34 @@ def base_voltages(network: Network, topology: Topology, findings: list[Finding])
 
 
 class _Limits:
-    """Permanent current limits of terminals and equipment; each OperationalLimitType is judged once."""
+    """Permanent current limits of terminals and equipment; each OperationalLimitType is judged once.
+
+    The smallest permanent limit and the smallest limit of any kind are gathered per owner (the terminal or
+    equipment a limit set is attached to, as :attr:`Network.limits_of` groups them) in one pass.
+    """
 
     def __init__(self, network: Network) -> None:
-        from cimflow.model.limits import OperationalLimitType
+        from cimflow.model.limits import CurrentLimit, OperationalLimitSet, OperationalLimitType
 
-        self._limits_of = network.limits_of
         self._types = network.of(OperationalLimitType)
         self._permanent: dict[MRID | None, bool] = {}
+        sets = network.of(OperationalLimitSet)
+        best: dict[MRID, float] = {}
+        smallest: dict[MRID, float] = {}
+        inf, is_permanent = math.inf, self._is_permanent
+        for lim in network.of(CurrentLimit).values():
+            value = lim.value_a if lim.value_a is not None else lim.normal_value_a  # CurrentLimit.limit_a
+            if value is None or value <= 0 or lim.limit_set is None:
+                continue
+            ls = sets.get(lim.limit_set)
+            owner = (ls.terminal or ls.equipment) if ls is not None else None
+            if owner is None:
+                continue
+            if value < smallest.get(owner, inf):
+                smallest[owner] = value
+            if value < best.get(owner, inf) and is_permanent(lim.limit_type_ref):
+                best[owner] = value
+        self._best, self._smallest = best, smallest
 
     def _is_permanent(self, type_ref: MRID | None) -> bool:
         known = self._permanent.get(type_ref)
@@ -150,17 +170,15 @@ class _Limits:
         Without a permanent limit, the smallest limit of any kind.
         """
         best = fallback = math.inf
-        limits_of = self._limits_of
         for mrid in mrids:
             if mrid is None:
                 continue
-            for lim in limits_of.get(mrid, ()):
-                value = lim.limit_a
-                if value is None or value <= 0:
-                    continue
-                if self._is_permanent(lim.limit_type_ref):
-                    best = min(best, value)
-                fallback = min(fallback, value)
+            b = self._best.get(mrid)
+            if b is not None and b < best:
+                best = b
+            f = self._smallest.get(mrid)
+            if f is not None and f < fallback:
+                fallback = f
         value = best if math.isfinite(best) else fallback
         return float(value) if math.isfinite(value) else math.nan
 
