@@ -14,15 +14,21 @@ import sys
 import tempfile
 from pathlib import Path
 
-# runs the cimflow command and reports its own peak memory on stderr as "VmHWM: <kB> kB"
+# runs the cimflow command and reports its own peak memory on stderr as "VmHWM: <kB> kB", also where the
+# command ends its process with os._exit (no atexit handlers: see cimflow.cli.app.console)
 CLI = (
-    "import atexit, sys\n"
+    "import atexit, os, sys\n"
     "def _peak():\n"
     "    for line in open('/proc/self/status'):\n"
-    "        if line.startswith('VmHWM'): sys.stderr.write(line)\n"
+    "        if line.startswith('VmHWM'): sys.stderr.write(line); sys.stderr.flush()\n"
+    "_exit = os._exit\n"
+    "def _peak_exit(code):\n"
+    "    _peak()\n"
+    "    _exit(code)\n"
+    "os._exit = _peak_exit\n"
     "atexit.register(_peak)\n"
-    "from cimflow.cli.app import main\n"
-    "main()\n"
+    "from cimflow.cli.app import console\n"
+    "console()\n"
 )
 
 

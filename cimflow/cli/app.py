@@ -50,7 +50,7 @@ connect.register(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Run the command line; ends with ``SystemExit`` carrying the exit code (see :func:`console`)."""
     # One command is one short process over data without reference cycles: the cyclic collector would only
     # cost time. Library calls pause it while they read; switched back on, its first pass walks every
     # object created meanwhile (4.6 s after a 100k-bus solve). A whole hosting-capacity run at 1k buses
@@ -58,10 +58,6 @@ def main() -> None:
     gc.disable()
     try:
         app()
-    except SystemExit as done:
-        if common.holding() and (done.code is None or isinstance(done.code, int)):
-            _end(done.code or 0)
-        raise
     except KeyboardInterrupt:
         fail("interrupted")
         sys.exit(130)
@@ -71,6 +67,20 @@ def main() -> None:
     except MemoryError:
         fail("out of memory while reading the input")
         sys.exit(2)
+
+
+def console() -> None:
+    """The ``cimflow`` executable: :func:`main`, after which a process whose command handed its result to
+    :func:`cimflow.cli.common.hold` ends at once (see :func:`_end`) instead of freeing it object by object.
+
+    Programs that call :func:`main` themselves get its ``SystemExit`` as before.
+    """
+    try:
+        main()
+    except SystemExit as done:
+        if common.holding() and (done.code is None or isinstance(done.code, int)):
+            _end(done.code or 0)
+        raise
 
 
 def _end(code: int) -> None:

@@ -29,7 +29,7 @@ def hold(value: object) -> None:
     """Keep a command's result (a network of millions of objects) alive until the process ends.
 
     Freeing it object by object takes about a second at 100k buses, after everything is written;
-    :func:`cimflow.cli.app.main` ends such a process without that step. One result is held at a time,
+    :func:`cimflow.cli.app.console` ends such a process without that step. One result is held at a time,
     so commands run in one process (the tests) do not accumulate them.
     """
     _HELD[:] = [value]

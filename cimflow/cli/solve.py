@@ -323,7 +323,7 @@ def solve_command(
         fail(f"{out} exists and is not a folder")
         raise typer.Exit(2)
     result = solve(paths, settings=settings, options=options)
-    hold(result)  # freed with the process (cimflow.cli.app.main)
+    hold(result)  # freed with the process (cimflow.cli.app.console)
     if not result.validation.readable:
         for f in [f for f in result.findings if f.severity >= Severity.ERROR][:10]:
             fail(f"{location_text(f.location.file, f.location.line)}: {f.code} {f.message}")

@@ -169,7 +169,7 @@ def validate_command(
         fail(f"{missing[0]}: no such file or folder")
         raise typer.Exit(2)
     result = validate(paths, settings=settings)
-    hold(result)  # freed with the process (cimflow.cli.app.main)
+    hold(result)  # freed with the process (cimflow.cli.app.console)
     if not result.readable:
         _report_unreadable(result)
         raise typer.Exit(2)

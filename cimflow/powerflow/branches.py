@@ -59,6 +59,7 @@ from cimflow.model.equipment import (
 from cimflow.model.network import Network
 from cimflow.powerflow.geometry import EARTH_RESISTIVITY_OHM_M, Wire, overhead_sequence
 from cimflow.powerflow.taps import NO_TAP, EndTap, end_tap
+from cimflow.records import constructor
 
 Z_MIN_PU = 1e-6  # series impedance given to zero-impedance branches (a short, numerically safe)
 
@@ -74,6 +75,9 @@ class BranchParams:
     shunt_at_from_bus: complex  # admittance to add at the from bus (from-bus base): magnetising of end 1
     shunt_at_to_bus: complex
     assumptions: tuple[tuple[str, str, str], ...] = ()  # (attribute, value used, reason)
+
+
+_new_params = constructor(BranchParams)  # positional, every field: see cimflow.records
 
 
 def _series(z_pu: complex, assumptions: list[tuple[str, str, str]], what: str) -> complex:
@@ -164,15 +168,8 @@ def line_params(
     z_base = vb_to * vb_to / s_base
     z_pu = complex(r or 0.0, x or 0.0) / z_base
     y_sh = complex(g or 0.0, b or 0.0) * z_base / 2.0
-    return BranchParams(
-        y_series=_series(z_pu, notes, "r_ohm"),
-        y_from=y_sh,
-        y_to=y_sh,
-        tap=complex(vb_to / vb_from),
-        shunt_at_from_bus=0j,
-        shunt_at_to_bus=0j,
-        assumptions=tuple(notes),
-    )
+    # y_series, y_from, y_to, tap, shunt_at_from_bus, shunt_at_to_bus, assumptions (all, positionally)
+    return _new_params(_series(z_pu, notes, "r_ohm"), y_sh, y_sh, complex(vb_to / vb_from), 0j, 0j, tuple(notes))
 
 
 def _clock_rad(end: PowerTransformerEnd, clock: bool) -> float:

@@ -46,6 +46,7 @@ from cimflow.model.state import SvPowerFlow
 from cimflow.powerflow.equivalents import NO_CURRENT, Points, equivalent_control, fixed_injection, svc_control
 from cimflow.powerflow.load_response import Shares, zip_shares
 from cimflow.powerflow.regulation import PvGenerator, QLimits, VoltageControl, q_limits, voltage_control
+from cimflow.records import constructor
 from cimflow.topology.model import Topology
 
 
@@ -69,6 +70,10 @@ class InjectionRecord:
         fp = self.p_shares[0] + self.p_shares[1] * v_pu + self.p_shares[2] * v_pu**2
         fq = self.q_shares[0] + self.q_shares[1] * v_pu + self.q_shares[2] * v_pu**2
         return self.p_mw * fp, self.q_mvar * fq
+
+
+_new_record = constructor(InjectionRecord)  # positional, every field: see cimflow.records
+_PQ = (1.0, 0.0, 0.0)  # InjectionRecord's default shares: constant power
 
 
 @dataclass(slots=True)
@@ -220,7 +225,7 @@ def collect_injections(
             s_power[bus] += s[0] * sp[0] + s[1] * sq[0]
             s_current[bus] += s[0] * sp[1] + s[1] * sq[1]
             s_impedance[bus] += s[0] * sp[2] + s[1] * sq[2]
-            records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "load", p, q, sp, sq))
+            records.append(_new_record(inj.mrid, inj.cim_class, bus, "load", p, q, sp, sq))
         elif isinstance(eq, (SynchronousMachine, PowerElectronicsConnection, ExternalNetworkInjection, EnergySource)):
             p = getattr(eq, "p_mw", None)
             q = getattr(eq, "q_mvar", None)
@@ -230,7 +235,7 @@ def collect_injections(
             if isinstance(eq, EnergySource):
                 _energy_source_note(topology, eq, bus, findings)
             s_power[bus] += complex(p, q) / s_base
-            records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "generation", p, q))
+            records.append(_new_record(inj.mrid, inj.cim_class, bus, "generation", p, q, _PQ, _PQ))
             control = voltage_control(network, topology, eq, bus, vb)
             if control is not None:
                 limits = q_limits(eq, network)

@@ -18,6 +18,7 @@ from cimflow.model.network import Network
 from cimflow.powerflow.case import CaseBuild
 from cimflow.powerflow.regulation import PvGenerator, share_q_mvar
 from cimflow.powerflow.result import PowerFlowResult
+from cimflow.records import constructor
 from cimflow.topology.model import Topology
 
 
@@ -181,6 +182,10 @@ def _generators(
     return out
 
 
+_new_bus = constructor(BusResult)  # positional, every field: see cimflow.records
+_new_branch = constructor(BranchResult)
+
+
 def make_solution(network: Network, topology: Topology, build: CaseBuild, result: PowerFlowResult) -> Solution:
     """Map a power-flow result back to the CIM identifiers of buses, branches and sources."""
     case, index = build.case, build.index
@@ -201,7 +206,7 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
         k = b.index
         d = dist[k]
         buses.append(
-            BusResult(  # positional, in field order (a frozen dataclass takes keywords at twice the cost)
+            _new_bus(  # positional, in field order
                 k,  # index
                 b.mrid,  # id
                 b.name,  # name
@@ -243,7 +248,7 @@ def make_solution(network: Network, topology: Topology, build: CaseBuild, result
         elif i_max:
             loading = 100.0 * i_f / i_max
         branches.append(
-            BranchResult(  # positional, in field order
+            _new_branch(  # positional, in field order
                 k,  # index
                 branch_id,  # id
                 equipment,  # equipment

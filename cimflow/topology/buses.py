@@ -19,8 +19,11 @@ from cimflow.ids import MRID
 from cimflow.model import core
 from cimflow.model.equipment import PowerTransformerEnd, TransformerEndBase, TransformerTankEnd
 from cimflow.model.network import Network
+from cimflow.records import constructor
 from cimflow.topology.graph import BusGraph
 from cimflow.topology.model import Bus, VoltageSource
+
+_new_bus = constructor(Bus)  # positional, every field: see cimflow.records
 
 
 def _members(g: BusGraph) -> tuple[list[tuple[MRID, ...]], list[tuple[MRID, ...]], list[MRID]]:
@@ -167,9 +170,7 @@ def assemble_buses(network: Network, g: BusGraph) -> tuple[tuple[Bus, ...], dict
     names.update((m, c.name) for m, c in network.connectivity_nodes.items() if c.name and m not in names)
     bus_names = [(names.get(ts[0]) if ts else None) or next((names[m] for m in (*ts, *cs) if m in names), None)
                  for ts, cs in zip(tns, cns, strict=True)]  # fmt: skip
-    buses = [
-        Bus(b, ids[b], bus_names[b], cns[b], tns[b], kv[b], how[b], overruled_kv=overruled[b]) for b in range(n_bus)
-    ]
+    buses = [_new_bus(b, ids[b], bus_names[b], cns[b], tns[b], kv[b], how[b], None, overruled[b]) for b in range(n_bus)]
     for k, (star, ends) in enumerate(zip(g.stars, g.star_ends, strict=True)):
         star_kv = v.of_end(network.by_mrid.get(ends[0])) if ends else None
         source = VoltageSource.TRANSFORMER_END if star_kv else VoltageSource.NONE

@@ -34,6 +34,7 @@ from cimflow.model.core import Terminal
 from cimflow.model.equipment import Equipment, PowerTransformerEnd, Switch, TransformerEndBase, TransformerTankEnd
 from cimflow.model.network import Network, OpaqueObject
 from cimflow.model.registry import SWITCH_CLASSES
+from cimflow.records import constructor
 from cimflow.topology.model import (
     Branch,
     BranchKind,
@@ -321,6 +322,10 @@ def _node_model(node_is_cn: list[bool]) -> NodeModel:
     return NodeModel.BUS_BRANCH if has_tn else NodeModel.EMPTY
 
 
+_new_branch = constructor(Branch)  # positional, every field: see cimflow.records
+_new_injection = constructor(Injection)
+
+
 def build_graph(network: Network) -> BusGraph:
     """Collect nodes, join them into buses and turn equipment into branches, injections and switches."""
     tb = _Table(network)
@@ -335,10 +340,10 @@ def build_graph(network: Network) -> BusGraph:
     bon = bus_of_node.tolist()
     raw = sorted(col.raw_branches)
     branches = tuple(
-        Branch(k, m, c, kind, bon[a], bon[b] if b >= 0 else n_node_buses - 2 - b, ta, tb_, ends)
+        _new_branch(k, m, c, kind, bon[a], bon[b] if b >= 0 else n_node_buses - 2 - b, ta, tb_, ends)
         for k, (m, ta, c, kind, a, b, tb_, ends, _) in enumerate(raw)
     )
-    injections = tuple(Injection(m, c, bon[n], t) for m, c, n, t in raw_injections)
+    injections = tuple(_new_injection(m, c, bon[n], t) for m, c, n, t in raw_injections)
     open_switches = tuple(
         OpenSwitch(m, c, bon[a] if a >= 0 else -1, bon[b] if b >= 0 else -1, why)
         for m, c, a, b, why in col.open_switches

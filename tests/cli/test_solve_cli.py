@@ -180,7 +180,7 @@ def test_the_sv_written_is_the_same_under_any_hash_seed(shared_data: Path, tmp_p
 def test_the_command_process_ends_with_its_exit_code_and_whole_output(
     tmp_path: Path, command: str, heavy: bool
 ) -> None:
-    """The console entry point ends a run without freeing its model: the exit code, stdout and the files
+    """The cimflow executable ends a run without freeing its model: the exit code, stdout and the files
     written must be those of a run that tears everything down (the in-process runner)."""
     import json
     import subprocess
@@ -200,7 +200,7 @@ def test_the_command_process_ends_with_its_exit_code_and_whole_output(
     if command == "solve":
         args += ["--max-iter", "20", "--out", str(tmp_path / "out")]
     expected = runner.invoke(app, args[:-2] if command == "solve" else args)  # no --out: files once only
-    code = "from cimflow.cli.app import main; main()"
+    code = "from cimflow.cli.app import console; console()"  # the cimflow executable
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=False)
     assert proc.returncode == expected.exit_code == (1 if heavy and command == "solve" else 0)
     doc = json.loads(proc.stdout)  # flushed whole before the process ended
