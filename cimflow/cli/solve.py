@@ -139,13 +139,14 @@ class _Copies:
         except OSError as err:
             self._error = err
 
-    def finish(self) -> None:
-        """Wait for the copies and give them their names (re-raising an error of the copying)."""
+    def finish(self, names: set[str]) -> None:
+        """Wait for the copies and give those in ``names`` their names (re-raising an error of the copying)."""
         self._thread.join()
         if self._error is not None:
             raise self._error
         for name in self.names:
-            self._partial.pop(name).replace(self.out / name)
+            if name in names:
+                self._partial.pop(name).replace(self.out / name)
 
     def discard(self) -> None:
         """Wait for the copies and remove those not named (nothing when :meth:`finish` ran)."""
@@ -337,14 +338,15 @@ def solve_command(
             if clashes and not force:
                 fail(f"refusing to overwrite {len(clashes)} file(s) in {out}, e.g. {clashes[0]} (use --force)")
                 raise typer.Exit(2)
-            ahead = set(copies.names) if copies is not None else set()
+            # inputs copied ahead that are still to be copied (an output of the same name replaces one)
+            ahead = {n for n in copies.names if isinstance(files.get(n), Path)} if copies is not None else set()
             with writing_into(out):
                 out.mkdir(parents=True, exist_ok=True)
                 for name, data in files.items():
                     if name not in ahead:
                         _write(out / name, data)
                 if copies is not None:
-                    copies.finish()
+                    copies.finish(ahead)
         finally:
             if copies is not None:
                 copies.discard()

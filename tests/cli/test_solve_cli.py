@@ -295,3 +295,22 @@ def test_inputs_inside_the_output_folder_stay_as_they_are(tmp_path: Path) -> Non
     for src, dst in zip(SAMPLE, inputs, strict=True):
         assert dst.read_bytes() == src.read_bytes()
     assert _partials(folder) == []
+
+
+def test_an_input_named_like_an_output_gives_way_to_the_new_output(tmp_path: Path) -> None:
+    """An earlier run's SV given as an input, with the name the new SV gets: the new SV is written."""
+    first = tmp_path / "first"
+    assert runner.invoke(app, ["solve", *map(str, SAMPLE), "--out", str(first)]).exit_code == 0
+    (old_sv,) = first.glob("*_cimflow_SV.xml")
+    given = tmp_path / "in" / old_sv.name
+    given.parent.mkdir()
+    given.write_bytes(old_sv.read_bytes() + b"<!-- the earlier run's -->\n")
+    out = tmp_path / "second"
+    result = runner.invoke(app, ["solve", *map(str, SAMPLE), str(given), "--out", str(out)])
+    assert result.exit_code == 0
+    written = (out / old_sv.name).read_bytes()
+    assert b"the earlier run's" not in written
+    assert b"SvVoltage" in written
+    for src in SAMPLE:
+        assert (out / src.name).read_bytes() == src.read_bytes()
+    assert _partials(out) == []
