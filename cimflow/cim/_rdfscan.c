@@ -1970,7 +1970,118 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
     return PyLong_FromSsize_t(i);
 }
 
+/* ---------------------------------------------------------------- rows of a writer */
+
+PyDoc_STRVAR(render_rows_doc,
+             "render_rows(parts: tuple[str, ...], columns: tuple[list, ...], start: int, stop: int) -> bytes\n--\n\n"
+             "UTF-8 of the rows start..stop-1, each parts[0] + text(columns[0][i]) + parts[1] + ... + parts[k]\n"
+             "followed by a newline, where text is a str itself and a float format(x, '.12g'); len(parts) is\n"
+             "len(columns) + 1. The SV writer's bulk classes (cimflow.report.cim_annotated).");
+
+static PyObject *render_rows(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 4 || !PyTuple_Check(args[0]) || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "render_rows(parts: tuple, columns: tuple, start: int, stop: int)");
+        return NULL;
+    }
+    PyObject *parts = args[0], *columns = args[1];
+    Py_ssize_t k = PyTuple_GET_SIZE(columns);
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]), stop = PyLong_AsSsize_t(args[3]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (PyTuple_GET_SIZE(parts) != k + 1) {
+        PyErr_SetString(PyExc_ValueError, "render_rows: len(parts) must be len(columns) + 1");
+        return NULL;
+    }
+    const char *ptext[64];
+    Py_ssize_t plen[64];
+    if (k + 1 > 64) {
+        PyErr_SetString(PyExc_ValueError, "render_rows: at most 63 columns");
+        return NULL;
+    }
+    Py_ssize_t fixed = 1; /* the newline */
+    for (Py_ssize_t j = 0; j <= k; j++) {
+        PyObject *pt = PyTuple_GET_ITEM(parts, j);
+        if (!PyUnicode_Check(pt)) {
+            PyErr_SetString(PyExc_TypeError, "render_rows: parts must be str");
+            return NULL;
+        }
+        if (!(ptext[j] = PyUnicode_AsUTF8AndSize(pt, &plen[j])))
+            return NULL;
+        fixed += plen[j];
+    }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *col = PyTuple_GET_ITEM(columns, j);
+        if (!PyList_CheckExact(col) || PyList_GET_SIZE(col) < stop) {
+            PyErr_SetString(PyExc_ValueError, "render_rows: every column a list of at least stop items");
+            return NULL;
+        }
+    }
+    if (start < 0 || stop < start) {
+        PyErr_SetString(PyExc_ValueError, "render_rows: 0 <= start <= stop");
+        return NULL;
+    }
+    size_t cap = (size_t)(stop - start) * (size_t)(fixed + 48 * k) + 64, used = 0;
+    char *buf = PyMem_Malloc(cap);
+    if (!buf)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = start; i < stop; i++) {
+        for (Py_ssize_t j = 0; j <= k; j++) {
+            const char *t = NULL;
+            Py_ssize_t n = 0;
+            char *num = NULL;
+            if (j > 0) {
+                PyObject *v = PyList_GET_ITEM(PyTuple_GET_ITEM(columns, j - 1), i);
+                if (PyFloat_CheckExact(v)) {
+                    num = PyOS_double_to_string(PyFloat_AS_DOUBLE(v), 'g', 12, 0, NULL);
+                    if (!num) {
+                        PyMem_Free(buf);
+                        return NULL;
+                    }
+                    t = num;
+                    n = (Py_ssize_t)strlen(num);
+                } else if (PyUnicode_Check(v)) {
+                    t = PyUnicode_AsUTF8AndSize(v, &n);
+                    if (!t) {
+                        PyMem_Free(buf);
+                        return NULL;
+                    }
+                } else {
+                    PyMem_Free(buf);
+                    PyErr_Format(PyExc_TypeError, "render_rows: a %s in a column (str or float only)",
+                                 Py_TYPE(v)->tp_name);
+                    return NULL;
+                }
+            }
+            size_t need = used + (size_t)n + (size_t)plen[j] + 1;
+            if (need > cap) {
+                size_t ncap = cap * 2 > need ? cap * 2 : need + 4096;
+                char *nb = PyMem_Realloc(buf, ncap);
+                if (!nb) {
+                    PyMem_Free(num);
+                    PyMem_Free(buf);
+                    return PyErr_NoMemory();
+                }
+                buf = nb;
+                cap = ncap;
+            }
+            if (n) {
+                memcpy(buf + used, t, (size_t)n);
+                used += (size_t)n;
+            }
+            PyMem_Free(num);
+            memcpy(buf + used, ptext[j], (size_t)plen[j]);
+            used += (size_t)plen[j];
+        }
+        buf[used++] = '\n';
+    }
+    PyObject *out = PyBytes_FromStringAndSize(buf, (Py_ssize_t)used);
+    PyMem_Free(buf);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL, render_rows_doc},
     {"merge_into", (PyCFunction)(void (*)(void))merge_into, METH_FASTCALL, merge_into_doc},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, scan_doc},
     {"build_objects", (PyCFunction)(void (*)(void))build_objects, METH_FASTCALL, build_objects_doc},

@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from cimflow.cim import namespaces as ns
+from cimflow.cim.descriptions import native_builder
 from cimflow.cim.ingest import Dataset
 from cimflow.cim.profiles import DocumentInfo
 from cimflow.gcpause import gc_paused
@@ -106,6 +107,22 @@ class _Writer:
         it = iter(entries)
         while batch := list(islice(it, _BATCH)):
             self._chunks.append(("\n".join(batch) + "\n").encode("utf-8"))
+
+    def rows(self, parts: tuple[str, ...], columns: tuple[list[str] | list[float], ...]) -> bool:
+        """Many entries of one template, made in C where the native reader is built (else ``False``).
+
+        Entry ``i`` is ``parts[0] + text(columns[0][i]) + parts[1] + ...``, ``text`` being a str itself
+        and a float ``f"{x:.12g}"``: the same text as the f-strings of the Python path, which callers use
+        when this returns ``False``. Encoded a batch at a time, like :meth:`stream`.
+        """
+        native = native_builder()
+        if native is None:
+            return False
+        self._flush()
+        n = len(columns[0]) if columns else 0
+        for start in range(0, n, _BATCH):
+            self._chunks.append(native.render_rows(parts, columns, start, min(n, start + _BATCH)))
+        return True
 
     def _flush(self) -> None:
         if self.lines:
@@ -410,27 +427,47 @@ def _write_sv(
     v = _finite(np.where(on, [b.v_kv for b, _ in buses], 0.0) * v_factor)
     head = ids.head
     subjects = ids.new_many("SvVoltage", [b.id for b, _ in buses])
-    extend(
-        f'  <cim:SvVoltage {head}{s}">\n'
-        f"    <cim:SvVoltage.angle>{a:.12g}</cim:SvVoltage.angle>\n"
-        f"    <cim:SvVoltage.v>{u:.12g}</cim:SvVoltage.v>\n"
-        f'    <cim:SvVoltage.TopologicalNode rdf:resource="{tn}"/>\n'
-        "  </cim:SvVoltage>"
-        for s, a, u, (_, tn) in zip(subjects, angle, v, buses, strict=True)
-    )
+    if not sv.rows(
+        (
+            f"  <cim:SvVoltage {head}",
+            '">\n    <cim:SvVoltage.angle>',
+            "</cim:SvVoltage.angle>\n    <cim:SvVoltage.v>",
+            '</cim:SvVoltage.v>\n    <cim:SvVoltage.TopologicalNode rdf:resource="',
+            '"/>\n  </cim:SvVoltage>',
+        ),
+        (subjects, angle, v, [tn for _, tn in buses]),
+    ):
+        extend(
+            f'  <cim:SvVoltage {head}{s}">\n'
+            f"    <cim:SvVoltage.angle>{a:.12g}</cim:SvVoltage.angle>\n"
+            f"    <cim:SvVoltage.v>{u:.12g}</cim:SvVoltage.v>\n"
+            f'    <cim:SvVoltage.TopologicalNode rdf:resource="{tn}"/>\n'
+            "  </cim:SvVoltage>"
+            for s, a, u, (_, tn) in zip(subjects, angle, v, buses, strict=True)
+        )
     flows = _flows(topology, build, result, solution)
     terms = list(flows)  # in the order found (deterministic): sorting 300k ids would cost more than writing them
     p_mw, q_mvar = zip(*flows.values(), strict=True) if flows else ((), ())
     p, q = _finite(np.array(p_mw, dtype=float) * p_factor), _finite(np.array(q_mvar, dtype=float) * p_factor)
     subjects = ids.new_many("SvPowerFlow", terms)
-    extend(
-        f'  <cim:SvPowerFlow {head}{s}">\n'
-        f"    <cim:SvPowerFlow.p>{pt:.12g}</cim:SvPowerFlow.p>\n"
-        f"    <cim:SvPowerFlow.q>{qt:.12g}</cim:SvPowerFlow.q>\n"
-        f'    <cim:SvPowerFlow.Terminal rdf:resource="{r}"/>\n'
-        "  </cim:SvPowerFlow>"
-        for s, pt, qt, r in zip(subjects, p, q, ref(terms), strict=True)
-    )
+    if not sv.rows(
+        (
+            f"  <cim:SvPowerFlow {head}",
+            '">\n    <cim:SvPowerFlow.p>',
+            "</cim:SvPowerFlow.p>\n    <cim:SvPowerFlow.q>",
+            '</cim:SvPowerFlow.q>\n    <cim:SvPowerFlow.Terminal rdf:resource="',
+            '"/>\n  </cim:SvPowerFlow>',
+        ),
+        (subjects, p, q, ref(terms)),
+    ):
+        extend(
+            f'  <cim:SvPowerFlow {head}{s}">\n'
+            f"    <cim:SvPowerFlow.p>{pt:.12g}</cim:SvPowerFlow.p>\n"
+            f"    <cim:SvPowerFlow.q>{qt:.12g}</cim:SvPowerFlow.q>\n"
+            f'    <cim:SvPowerFlow.Terminal rdf:resource="{r}"/>\n'
+            "  </cim:SvPowerFlow>"
+            for s, pt, qt, r in zip(subjects, p, q, ref(terms), strict=True)
+        )
     ratio_then_phase = [*sorted(network.tap_changers_of.items()), *sorted(network.phase_tap_changers_of.items())]
     for _end, tc in ratio_then_phase:
         step = tc.step if tc.step is not None else tc.normal_step
@@ -454,13 +491,22 @@ def _write_sv(
         )
     )
     subjects = ids.new_many("SvStatus", equipment)
-    extend(
-        f'  <cim:SvStatus {head}{s}">\n'
-        f"    <cim:SvStatus.inService>{'false' if m in out_of_service else 'true'}</cim:SvStatus.inService>\n"
-        f'    <cim:SvStatus.ConductingEquipment rdf:resource="{r}"/>\n'
-        "  </cim:SvStatus>"
-        for s, m, r in zip(subjects, equipment, ref(equipment), strict=True)
-    )
+    if not sv.rows(
+        (
+            f"  <cim:SvStatus {head}",
+            '">\n    <cim:SvStatus.inService>',
+            '</cim:SvStatus.inService>\n    <cim:SvStatus.ConductingEquipment rdf:resource="',
+            '"/>\n  </cim:SvStatus>',
+        ),
+        (subjects, ["false" if m in out_of_service else "true" for m in equipment], ref(equipment)),
+    ):
+        extend(
+            f'  <cim:SvStatus {head}{s}">\n'
+            f"    <cim:SvStatus.inService>{'false' if m in out_of_service else 'true'}</cim:SvStatus.inService>\n"
+            f'    <cim:SvStatus.ConductingEquipment rdf:resource="{r}"/>\n'
+            "  </cim:SvStatus>"
+            for s, m, r in zip(subjects, equipment, ref(equipment), strict=True)
+        )
     for island in topology.islands:
         if not island.energised:
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -78,3 +79,48 @@ def test_other_text_equals_slow_path(value: object) -> None:
 )
 def test_numpy_floats_are_written_as_plain_finite(value: object, text: str) -> None:
     assert _text(value) == text  # not "np.float64(0.5)": that is no xsd:float
+
+
+def _rendered(paths: list[Path], *, native: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    import cimflow
+    import cimflow.report.cim_annotated as annotated
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    if not native:
+        monkeypatch.setattr(annotated, "native_builder", lambda: None)
+    result = cimflow.solve(paths)
+    v = result.validation
+    assert v.network is not None
+    assert v.topology is not None
+    assert result.build is not None
+    assert result.result is not None
+    assert result.solution is not None
+    docs = annotated.render_annotated_cim(v.network, v.topology, result.build, result.result, result.solution, stem="x")
+    monkeypatch.undo()
+    return dict(docs.documents)
+
+
+@pytest.mark.parametrize("grid", ["simbench", "synthetic", "minigrid"])
+def test_bulk_rows_in_c_are_the_python_text(grid: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SV's SvVoltage, SvPowerFlow and SvStatus rows made in C are byte for byte those of the f-strings."""
+    from cimflow.cim.descriptions import native_builder
+    from cimflow.samples import write_synthetic_feeder
+    from tests.conftest import ROOT, SAMPLES
+
+    if native_builder() is None:
+        pytest.skip("native reader not built")
+    if grid == "simbench":
+        paths = [p for p in sorted((SAMPLES / "simbench-lv-urban6").glob("*.xml")) if "_SV" not in p.name]
+    elif grid == "synthetic":
+        paths = write_synthetic_feeder(300, tmp_path, pv_share=0.3)
+    else:
+        folder = ROOT.parent / "shared" / "data" / "entsoe-cgmes-3.0" / "cgmes3-test-models" / "MiniGrid"
+        paths = [p for p in sorted(folder.glob("*.xml")) if "_SV" not in p.name]
+        if not paths:
+            pytest.skip("MiniGrid 3.0 not in the shared data")
+    fast = _rendered(paths, native=True, monkeypatch=monkeypatch)
+    slow = _rendered(paths, native=False, monkeypatch=monkeypatch)
+    assert fast.keys() == slow.keys()
+    for name in fast:
+        assert fast[name] == slow[name], name
+    assert any(b"<cim:SvPowerFlow " in doc for doc in fast.values())
