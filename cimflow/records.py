@@ -35,8 +35,10 @@ _NATIVE = _load()
 
 def _plain(cls: type) -> bool:
     """A slots dataclass whose generated ``__init__`` takes exactly its fields and only stores them (no
-    ``__post_init__``, no init-only or non-init fields, no ``__init__`` of its own)."""
+    ``__post_init__``, no init-only or non-init fields, no ``__init__`` or ``__new__`` of its own)."""
     if not dataclasses.is_dataclass(cls) or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__"):
+        return False
+    if cls.__new__ is not object.__new__:  # a __new__ of its own would be bypassed
         return False
     init = cls.__init__
     if getattr(getattr(init, "__code__", None), "co_filename", None) != "<string>":  # written by dataclasses

@@ -69,10 +69,17 @@ def test_classes_it_cannot_speed_up_are_returned_as_they_are() -> None:
         def __init__(self, a: int) -> None:
             object.__setattr__(self, "a", 2 * a)
 
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class OwnNew:
+        a: int
+
+        def __new__(cls, a: int) -> OwnNew:  # noqa: ARG004 - the signature of __init__
+            return super().__new__(cls)
+
     class Plain:
         __slots__ = ("a",)
 
-    for cls in (NoSlots, PostInit, OwnInit, Plain):
+    for cls in (NoSlots, PostInit, OwnInit, OwnNew, Plain):
         assert records.constructor(cls) is cls
     assert records.constructor(PostInit)(1).a == 2
     assert records.constructor(OwnInit)(1).a == 2
