@@ -17,6 +17,7 @@ Selectors (codes, prefixes such as ``CF2``, rule names) are checked against the 
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -26,6 +27,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cimflow.errors import ConfigError
+
+
+def native_enabled() -> bool:
+    """Whether cimflow may use its optional C parts (reader, record constructors): not when the
+    environment sets ``CIMFLOW_NATIVE`` to 0, false, no or off."""
+    return os.environ.get("CIMFLOW_NATIVE", "1").strip().lower() not in ("0", "false", "no", "off")
+
 
 SeverityLabel = Literal["error", "warning", "info"]
 FailOn = Literal["error", "warning", "info", "never"]

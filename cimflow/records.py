@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any, TypeVar
+
+from cimflow.config import native_enabled
 
 T = TypeVar("T")
 
 
 def _load() -> ModuleType | None:
-    if os.environ.get("CIMFLOW_NATIVE", "1").strip().lower() in ("0", "false", "no", "off"):
+    if not native_enabled():
         return None
     try:
         from cimflow import _records

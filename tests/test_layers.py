@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "ids": set(),
     "units": set(),
     "gcpause": set(),
-    "records": {"_records"},  # its optional C helper (cimflow/_records.c)
+    "records": {"_records", "config"},  # its optional C helper (cimflow/_records.c), the switch for it
     "config": {"errors"},
     "findings": {"ids"},
     "catalog": {"findings"},

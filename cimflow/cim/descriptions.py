@@ -11,7 +11,6 @@ only when something asks for them (:attr:`cimflow.cim.rdf.RawDocument.objects`).
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -20,6 +19,7 @@ from lxml import etree
 from cimflow.cim import namespaces as ns
 from cimflow.cim.rdf import Kind, RawDocument, RawObject, cim_namespace_of, document_namespaces, parse_object
 from cimflow.cim.source import Document
+from cimflow.config import native_enabled
 from cimflow.gcpause import release_freed_memory
 from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, normalise_mrid
@@ -27,7 +27,7 @@ from cimflow.ids import MRID, normalise_mrid
 
 def _load_native() -> ModuleType | None:
     """The native reader (``cimflow/cim/_rdfscan.c``), unless it was not built or ``CIMFLOW_NATIVE=0``."""
-    if os.environ.get("CIMFLOW_NATIVE", "1").strip().lower() in ("0", "false", "no", "off"):
+    if not native_enabled():
         return None
     try:
         from cimflow.cim import _rdfscan
