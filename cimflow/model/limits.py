@@ -19,6 +19,11 @@ class OperationalLimitSet(CimObject):
     ] = None
     equipment: Annotated[MRID | None, ref("OperationalLimitSet.Equipment")] = None
 
+    @property
+    def owner(self) -> MRID | None:
+        """What the limits apply to: the terminal, else the equipment."""
+        return self.terminal or self.equipment
+
 
 class OperationalLimitType(CimObject):
     """Kind of limit: PATL (permanent), TATL (temporary) with its acceptable duration."""

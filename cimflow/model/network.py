@@ -227,7 +227,7 @@ class Network:
             ls = sets.get(lim.limit_set) if lim.limit_set else None
             if ls is None:
                 continue
-            owner = ls.terminal or ls.equipment
+            owner = ls.owner
             if owner is not None:
                 groups[owner].append(lim)
         return MappingProxyType({k: tuple(v) for k, v in groups.items()})

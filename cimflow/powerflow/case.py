@@ -138,11 +138,11 @@ class _Limits:
         smallest: dict[MRID, float] = {}
         inf, is_permanent = math.inf, self._is_permanent
         for lim in network.of(CurrentLimit).values():
-            value = lim.value_a if lim.value_a is not None else lim.normal_value_a  # CurrentLimit.limit_a
+            value = lim.limit_a
             if value is None or value <= 0 or lim.limit_set is None:
                 continue
             ls = sets.get(lim.limit_set)
-            owner = (ls.terminal or ls.equipment) if ls is not None else None
+            owner = ls.owner if ls is not None else None
             if owner is None:
                 continue
             if value < smallest.get(owner, inf):

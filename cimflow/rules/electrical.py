@@ -120,16 +120,13 @@ class LineVoltageMismatch(BaseRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Finding]:
         """Yield one finding per line joining two voltage levels."""
-        kv_of = ctx.index.node_kv.get  # a terminal's voltage: that of its ConnectivityNode, else its TopologicalNode
-        terminals_of = ctx.network.terminals_of.get
+        terminal_kv, terminals_of = ctx.index.terminal_kv, ctx.network.terminals_of.get
         rel = ctx.settings.level_tolerance_pct / 100.0
         for line in ctx.network.lines.values():
             ts = terminals_of(line.mrid)
             if ts is None or len(ts) != 2:
                 continue
-            a, b = ts
-            v1 = kv_of(a.connectivity_node) or kv_of(a.topological_node)
-            v2 = kv_of(b.connectivity_node) or kv_of(b.topological_node)
+            v1, v2 = terminal_kv(ts[0]), terminal_kv(ts[1])
             if v1 is None or v2 is None or v1.kv == v2.kv or same_kv(v1.kv, v2.kv, rel=rel):
                 continue
             yield self.finding(
