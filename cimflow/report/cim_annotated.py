@@ -108,21 +108,24 @@ class _Writer:
         while batch := list(islice(it, _BATCH)):
             self._chunks.append(("\n".join(batch) + "\n").encode("utf-8"))
 
-    def rows(self, parts: tuple[str, ...], columns: tuple[list[str] | list[float], ...]) -> bool:
-        """Many entries of one template, made in C where the native reader is built (else ``False``).
+    def rows(self, parts: tuple[str, ...], columns: tuple[list[str] | list[float], ...]) -> None:
+        """Many entries of one template: entry ``i`` is ``parts[0] + text(columns[0][i]) + parts[1] + ...``.
 
-        Entry ``i`` is ``parts[0] + text(columns[0][i]) + parts[1] + ...``, ``text`` being a str itself
-        and a float ``f"{x:.12g}"``: the same text as the f-strings of the Python path, which callers use
-        when this returns ``False``. Encoded a batch at a time, like :meth:`stream`.
+        Each column holds str (written as they are) or floats (written ``f"{x:.12g}"``). Made in C where
+        the native reader is built, else with one format string; encoded a batch at a time, like
+        :meth:`stream`.
         """
         native = native_builder()
         if native is None:
-            return False
+            specs = ["{:.12g}" if col and isinstance(col[0], float) else "{}" for col in columns]
+            braces = [p.replace("{", "{{").replace("}", "}}") for p in parts]
+            template = braces[0] + "".join(spec + p for spec, p in zip(specs, braces[1:], strict=True))
+            self.stream(map(template.format, *columns))
+            return
         self._flush()
         n = len(columns[0]) if columns else 0
         for start in range(0, n, _BATCH):
             self._chunks.append(native.render_rows(parts, columns, start, min(n, start + _BATCH)))
-        return True
 
     def _flush(self) -> None:
         if self.lines:
@@ -419,15 +422,15 @@ def _write_sv(
     v_factor: float,
     p_factor: float,
 ) -> None:
-    """The SV objects; the bulk classes one f-string each (the same text :meth:`_Writer.obj` would give)."""
-    extend, ref = sv.stream, ids.refs_of
+    """The SV objects; the bulk classes as rows of one template each (the text :meth:`_Writer.obj` would give)."""
+    ref = ids.refs_of
     buses = [(b, tn) for b in solution.buses if (tn := tn_of_bus.get(b.index)) is not None]
     on = np.array([b.energised for b, _ in buses], dtype=bool)
     angle = _finite(np.where(on, [b.angle_deg for b, _ in buses], 0.0))
     v = _finite(np.where(on, [b.v_kv for b, _ in buses], 0.0) * v_factor)
     head = ids.head
     subjects = ids.new_many("SvVoltage", [b.id for b, _ in buses])
-    if not sv.rows(
+    sv.rows(
         (
             f"  <cim:SvVoltage {head}",
             '">\n    <cim:SvVoltage.angle>',
@@ -436,21 +439,13 @@ def _write_sv(
             '"/>\n  </cim:SvVoltage>',
         ),
         (subjects, angle, v, [tn for _, tn in buses]),
-    ):
-        extend(
-            f'  <cim:SvVoltage {head}{s}">\n'
-            f"    <cim:SvVoltage.angle>{a:.12g}</cim:SvVoltage.angle>\n"
-            f"    <cim:SvVoltage.v>{u:.12g}</cim:SvVoltage.v>\n"
-            f'    <cim:SvVoltage.TopologicalNode rdf:resource="{tn}"/>\n'
-            "  </cim:SvVoltage>"
-            for s, a, u, (_, tn) in zip(subjects, angle, v, buses, strict=True)
-        )
+    )
     flows = _flows(topology, build, result, solution)
     terms = list(flows)  # in the order found (deterministic): sorting 300k ids would cost more than writing them
     p_mw, q_mvar = zip(*flows.values(), strict=True) if flows else ((), ())
     p, q = _finite(np.array(p_mw, dtype=float) * p_factor), _finite(np.array(q_mvar, dtype=float) * p_factor)
     subjects = ids.new_many("SvPowerFlow", terms)
-    if not sv.rows(
+    sv.rows(
         (
             f"  <cim:SvPowerFlow {head}",
             '">\n    <cim:SvPowerFlow.p>',
@@ -459,15 +454,7 @@ def _write_sv(
             '"/>\n  </cim:SvPowerFlow>',
         ),
         (subjects, p, q, ref(terms)),
-    ):
-        extend(
-            f'  <cim:SvPowerFlow {head}{s}">\n'
-            f"    <cim:SvPowerFlow.p>{pt:.12g}</cim:SvPowerFlow.p>\n"
-            f"    <cim:SvPowerFlow.q>{qt:.12g}</cim:SvPowerFlow.q>\n"
-            f'    <cim:SvPowerFlow.Terminal rdf:resource="{r}"/>\n'
-            "  </cim:SvPowerFlow>"
-            for s, pt, qt, r in zip(subjects, p, q, ref(terms), strict=True)
-        )
+    )
     ratio_then_phase = [*sorted(network.tap_changers_of.items()), *sorted(network.phase_tap_changers_of.items())]
     for _end, tc in ratio_then_phase:
         step = tc.step if tc.step is not None else tc.normal_step
@@ -491,7 +478,7 @@ def _write_sv(
         )
     )
     subjects = ids.new_many("SvStatus", equipment)
-    if not sv.rows(
+    sv.rows(
         (
             f"  <cim:SvStatus {head}",
             '">\n    <cim:SvStatus.inService>',
@@ -499,14 +486,7 @@ def _write_sv(
             '"/>\n  </cim:SvStatus>',
         ),
         (subjects, ["false" if m in out_of_service else "true" for m in equipment], ref(equipment)),
-    ):
-        extend(
-            f'  <cim:SvStatus {head}{s}">\n'
-            f"    <cim:SvStatus.inService>{'false' if m in out_of_service else 'true'}</cim:SvStatus.inService>\n"
-            f'    <cim:SvStatus.ConductingEquipment rdf:resource="{r}"/>\n'
-            "  </cim:SvStatus>"
-            for s, m, r in zip(subjects, equipment, ref(equipment), strict=True)
-        )
+    )
     for island in topology.islands:
         if not island.energised:
             continue

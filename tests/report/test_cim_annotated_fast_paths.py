@@ -124,3 +124,43 @@ def test_bulk_rows_in_c_are_the_python_text(grid: str, tmp_path: Path, monkeypat
     for name in fast:
         assert fast[name] == slow[name], name
     assert any(b"<cim:SvPowerFlow " in doc for doc in fast.values())
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["native", "python"])
+def test_bulk_rows_are_the_objects_writer_text(native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every SvVoltage, SvPowerFlow and SvStatus is the text ``_Writer.obj`` gives for its subject and
+    properties, and each SvVoltage carries its bus's solved angle and voltage as ``_text`` writes them."""
+    import re
+
+    from cimflow.cim.descriptions import native_builder
+    from cimflow.report.cim_annotated import _lit, _res, _Writer
+    from tests.conftest import SAMPLES
+
+    if native and native_builder() is None:
+        pytest.skip("native reader not built")
+    paths = [p for p in sorted((SAMPLES / "simbench-lv-urban6").glob("*.xml")) if "_SV" not in p.name]
+    sv_text = next(d for n, d in _rendered(paths, native=native, monkeypatch=monkeypatch).items() if "_SV" in n)
+    text = sv_text.decode("utf-8")
+    block = re.compile(r"  <cim:(SvVoltage|SvPowerFlow|SvStatus) (rdf:[^>]*)>\n(.*?)\n  </cim:\1>", re.S)
+    prop = re.compile(r'    <cim:([\w.]+)(?:>(.*?)</cim:\1>| rdf:resource="([^"]*)"/>)')
+    seen: dict[str, int] = {}
+    voltages: list[tuple[str, str]] = []
+    for m in block.finditer(text):
+        cls, subject, body = m.groups()
+        props = [
+            _lit(q.group(1), q.group(2)) if q.group(3) is None else _res(q.group(1), q.group(3))
+            for q in prop.finditer(body)
+        ]
+        one = _Writer("ns", header=None)
+        one.obj(cls, subject, props)
+        assert m.group(0) + "\n" == "\n".join(one.lines) + "\n", cls
+        seen[cls] = seen.get(cls, 0) + 1
+        if cls == "SvVoltage":
+            voltages.append((props[0], props[1]))
+    assert seen.keys() == {"SvVoltage", "SvPowerFlow", "SvStatus"}
+    import cimflow
+
+    solution = cimflow.solve(paths).solution
+    assert solution is not None
+    expected = [(_lit("SvVoltage.angle", b.angle_deg), _lit("SvVoltage.v", b.v_kv)) for b in solution.buses]
+    assert voltages == expected
