@@ -7,7 +7,7 @@ import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -29,6 +29,13 @@ from cimflow.powerflow.solution import BusResult
 from cimflow.report.cim_annotated import render_annotated_cim
 from cimflow.report.common import dumps
 from cimflow.solve import SolveOptions, SolveResult, solve
+
+if TYPE_CHECKING:
+    from cimflow.model.network import Network
+    from cimflow.powerflow.case import CaseBuild
+    from cimflow.powerflow.result import PowerFlowResult
+    from cimflow.powerflow.solution import Solution
+    from cimflow.topology.model import Topology
 
 _INPUT_SUFFIXES = (".xml", ".rdf", ".zip")
 
@@ -57,6 +64,23 @@ def _stem(paths: list[Path]) -> str:
 _Content = bytes | tuple[bytes, ...] | Path  # a file to write: its bytes, its bytes in parts, an input to copy
 
 
+def _solved(result: SolveResult) -> tuple[Network, Topology, CaseBuild, PowerFlowResult, Solution] | None:
+    """What the annotated CIM is written from, or ``None`` where the solve did not get that far."""
+    v = result.validation
+    network, topology, build, pf, solution = v.network, v.topology, result.build, result.result, result.solution
+    if network is None or topology is None or build is None or pf is None or solution is None:
+        return None
+    return network, topology, build, pf, solution
+
+
+def _input_copies(paths: list[Path]) -> dict[str, Path]:
+    """The input files copied unchanged into the output folder, by name (the first of each name)."""
+    copies: dict[str, Path] = {}
+    for src in _input_files(paths):
+        copies.setdefault(src.name, src)
+    return copies
+
+
 def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bool) -> dict[str, _Content]:
     """Every file to write into the output folder, by name: its bytes (whole or in consecutive parts), or the
     input file to copy unchanged.
@@ -64,24 +88,14 @@ def _outputs(result: SolveResult, paths: list[Path], *, report: bool, merged: bo
     Pure: nothing is read or written here (input copies are made by the file system, not through memory).
     """
     files: dict[str, _Content] = {}
-    v = result.validation
-    sol = result.solution
     stem = _stem(paths)
-    if (
-        v.network is not None
-        and v.topology is not None
-        and result.build is not None
-        and result.result is not None
-        and sol is not None
-    ):
-        annotated = render_annotated_cim(
-            v.network, v.topology, result.build, result.result, sol, stem=f"{stem}_cimflow"
-        )
+    solved = _solved(result)
+    if solved is not None:
+        annotated = render_annotated_cim(*solved, stem=f"{stem}_cimflow")
         if merged:
-            files[f"{stem}_merged.xml"] = _merge(v.network, annotated.documents)
+            files[f"{stem}_merged.xml"] = _merge(solved[0], annotated.documents)
         else:
-            for src in _input_files(paths):
-                files.setdefault(src.name, src)
+            files.update(_input_copies(paths))
             files.update(dict(annotated.parts))
     if report:
         from cimflow.report.solve_html import render_solve_html
@@ -161,12 +175,9 @@ class _Copies:
 def _copies_ahead(result: SolveResult, paths: list[Path], out: Path, *, merged: bool) -> _Copies | None:
     """Start copying the inputs :func:`_outputs` will list, where none of their names exists in ``out``
     (a clash, or an input inside ``out``, takes the ordinary path after rendering)."""
-    v = result.validation
-    if merged or v.network is None or v.topology is None or result.solution is None or result.result is None:
+    if merged or _solved(result) is None:
         return None
-    sources: dict[str, Path] = {}
-    for src in _input_files(paths):
-        sources.setdefault(src.name, src)
+    sources = _input_copies(paths)
     try:
         if any((out / name).exists() for name in sources):
             return None
