@@ -217,21 +217,15 @@ def test_the_command_process_ends_with_its_exit_code_and_whole_output(
 
 def test_documents_written_in_parts_are_the_rendered_documents(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The command writes the SV a part at a time: the file is byte for byte the document rendered whole."""
-    from cimflow.cli.solve import _outputs, _stem, _write
+    from cimflow.cli.solve import _outputs, _solved, _stem, _write
     from cimflow.report.cim_annotated import render_annotated_cim
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     result = cimflow.solve(SAMPLE)
-    v = result.validation
-    assert v.network is not None
-    assert v.topology is not None
-    assert result.build is not None
-    assert result.result is not None
-    assert result.solution is not None
+    solved = _solved(result)
+    assert solved is not None
     files = _outputs(result, SAMPLE, report=False, merged=False)
-    rendered = render_annotated_cim(
-        v.network, v.topology, result.build, result.result, result.solution, stem=f"{_stem(SAMPLE)}_cimflow"
-    )
+    rendered = render_annotated_cim(*solved, stem=f"{_stem(SAMPLE)}_cimflow")
     parts = dict(rendered.parts)
     assert any(len(p) > 2 for p in parts.values())  # really in several parts
     whole = dict(rendered.documents)
