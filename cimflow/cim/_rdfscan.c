@@ -694,6 +694,7 @@ static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n
 
 static PyObject *s_cim_class, *s_mrid, *s_rank, *s_props, *s_doc, *s_line, *s_ident;
 static PyObject *s_dict, *s_fields_set, *s_extra, *s_private, *s_source, *s_file, *s_empty_tuple;
+static PyObject *s_copy, *s_update, *s_digest;
 
 /* Slots of the records read and written here (MergedObject, SourceRef, OpaqueObject), by offset: the
    generic attribute protocol (a type lookup and a descriptor call per access) was a tenth of the merge
@@ -2080,8 +2081,74 @@ static PyObject *render_rows(PyObject *self, PyObject *const *args, Py_ssize_t n
     return out;
 }
 
+/* ---------------------------------------------------------------- UUIDv5 of many names */
+
+PyDoc_STRVAR(uuid5_many_doc,
+             "uuid5_many(base, keys: list[str]) -> list[str]\n--\n\n"
+             "str(uuid.uuid5(ns, prefix + key)) of each key, where base is a hashlib SHA-1 object that has been\n"
+             "given ns.bytes + prefix: a copy of it is given each key's UTF-8 and the first 16 bytes of its digest\n"
+             "get the version (5) and RFC 4122 variant bits. The SV writer's new identifiers.");
+
+static PyObject *uuid5_many(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2 || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "uuid5_many(base, keys: list[str])");
+        return NULL;
+    }
+    static const char hex[] = "0123456789abcdef";
+    PyObject *base = args[0], *keys = args[1];
+    Py_ssize_t n = PyList_GET_SIZE(keys);
+    PyObject *out = PyList_New(n);
+    if (!out)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        if (!PyUnicode_Check(key)) {
+            PyErr_Format(PyExc_TypeError, "uuid5_many: a %s among the keys (str only)", Py_TYPE(key)->tp_name);
+            goto error;
+        }
+        PyObject *h = PyObject_CallMethodNoArgs(base, s_copy);
+        if (!h)
+            goto error;
+        PyObject *utf8 = PyUnicode_AsUTF8String(key);
+        PyObject *done = utf8 ? PyObject_CallMethodOneArg(h, s_update, utf8) : NULL;
+        Py_XDECREF(utf8);
+        PyObject *digest = done ? PyObject_CallMethodNoArgs(h, s_digest) : NULL;
+        Py_XDECREF(done);
+        Py_DECREF(h);
+        if (!digest)
+            goto error;
+        if (!PyBytes_Check(digest) || PyBytes_GET_SIZE(digest) < 16) {
+            Py_DECREF(digest);
+            PyErr_SetString(PyExc_ValueError, "uuid5_many: base.digest() gave fewer than 16 bytes");
+            goto error;
+        }
+        unsigned char d[16];
+        memcpy(d, PyBytes_AS_STRING(digest), 16);
+        Py_DECREF(digest);
+        d[6] = (unsigned char)((d[6] & 0x0F) | 0x50); /* version 5 */
+        d[8] = (unsigned char)((d[8] & 0x3F) | 0x80); /* variant 10xx */
+        PyObject *text = PyUnicode_New(36, 127);
+        if (!text)
+            goto error;
+        Py_UCS1 *o = PyUnicode_1BYTE_DATA(text);
+        for (int b = 0, j = 0; b < 16; b++) {
+            if (b == 4 || b == 6 || b == 8 || b == 10)
+                o[j++] = '-'; /* 8-4-4-4-12 hex digits */
+            o[j++] = (Py_UCS1)hex[d[b] >> 4];
+            o[j++] = (Py_UCS1)hex[d[b] & 15];
+        }
+        PyList_SET_ITEM(out, i, text);
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"render_rows", (PyCFunction)(void (*)(void))render_rows, METH_FASTCALL, render_rows_doc},
+    {"uuid5_many", (PyCFunction)(void (*)(void))uuid5_many, METH_FASTCALL, uuid5_many_doc},
     {"merge_into", (PyCFunction)(void (*)(void))merge_into, METH_FASTCALL, merge_into_doc},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL, scan_doc},
     {"build_objects", (PyCFunction)(void (*)(void))build_objects, METH_FASTCALL, build_objects_doc},
@@ -2094,6 +2161,9 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__rdfscan(void) {
+    s_copy = PyUnicode_InternFromString("copy");
+    s_update = PyUnicode_InternFromString("update");
+    s_digest = PyUnicode_InternFromString("digest");
     s_cim_class = PyUnicode_InternFromString("cim_class");
     s_mrid = PyUnicode_InternFromString("mrid");
     s_rank = PyUnicode_InternFromString("rank");
@@ -2109,7 +2179,7 @@ PyMODINIT_FUNC PyInit__rdfscan(void) {
     s_file = PyUnicode_InternFromString("file");
     s_empty_tuple = PyTuple_New(0);
     if (!s_cim_class || !s_mrid || !s_rank || !s_props || !s_doc || !s_line || !s_ident || !s_dict || !s_fields_set ||
-        !s_extra || !s_private || !s_source || !s_file || !s_empty_tuple)
+        !s_extra || !s_private || !s_source || !s_file || !s_empty_tuple || !s_copy || !s_update || !s_digest)
         return NULL;
     return PyModule_Create(&module);
 }

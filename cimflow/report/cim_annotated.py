@@ -11,9 +11,9 @@ ids. Renderers are pure: this module returns bytes; the CLI writes them.
 
 Numbers are written to 12 significant digits (``f"{x:.12g}"``, 0 where not finite). The bulk classes
 (SvVoltage, SvPowerFlow, SvStatus) are written in the order the topology and the solution give them, which
-is deterministic; their UUIDv5 come from ``hashlib`` per key and their text from one array for all keys
-(``_uuid5_many``, tested equal to ``uuid.uuid5``), numbers and references a column at a time, one f-string
-per object, and no escaping of numbers, new ids or plain identifiers (100k buses: ~650k objects).
+is deterministic; their UUIDv5 come from ``hashlib`` per key, in one loop in C where the native reader
+is built (``_uuid5_many``, tested equal to ``uuid.uuid5`` both ways), numbers and references a column at a
+time, one template per class, and no escaping of numbers, new ids or plain identifiers (100k buses: ~650k objects).
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ from cimflow.units import Dialect
 
 _NS_UUID = uuid.UUID("6f0c8d2e-4a43-5d5e-9b55-6c696d666c6f")
 _NS_BYTES = _NS_UUID.bytes
-# RFC 4122 variant: the top two bits of byte 8 become 10, so its first hex digit is one of 8, 9, a, b
-_VARIANT_DIGIT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 _PROFILES = {
     ns.CimVersion.CGMES_2_4_15: {
         "SV": "http://entsoe.eu/CIM/StateVariables/4/1",
@@ -172,15 +170,21 @@ def _finite(values: np.ndarray) -> list[float]:
 
 
 def _uuid5_many(prefix: str, keys: Iterable[str]) -> list[str]:
-    """``str(uuid.uuid5(_NS_UUID, prefix + key))`` of each key, the text of all of them made at once.
+    """``str(uuid.uuid5(_NS_UUID, prefix + key))`` of each key.
 
     The same steps as :func:`uuid.uuid5` (the first 16 bytes of SHA-1 of the namespace bytes and the
     UTF-8 name, version nibble 5, the RFC 4122 variant bits); the namespace and prefix are hashed once
-    and the state copied per key, the bits and hex digits are set on all digests as one array.
+    and the state copied per key. The loop over the keys is in C where the native reader is built; else
+    the bits and hex digits are set on all digests as one array.
     """
-    copy = sha1(_NS_BYTES + prefix.encode("utf-8"), usedforsecurity=False).copy
+    base = sha1(_NS_BYTES + prefix.encode("utf-8"), usedforsecurity=False)
+    names = keys if type(keys) is list else list(keys)
+    native = native_builder()
+    if native is not None:
+        return native.uuid5_many(base, names)  # type: ignore[no-any-return]
+    copy = base.copy
     digests = []
-    for key in keys:
+    for key in names:
         h = copy()
         h.update(key.encode("utf-8"))
         digests.append(h.digest())
@@ -194,24 +198,6 @@ def _uuid5_many(prefix: str, keys: Iterable[str]) -> list[str]:
         chars[:, start + dashes : stop + dashes] = digits[:, start:stop]
     text = chars.tobytes().decode("ascii")
     return [text[k : k + 36] for k in range(0, 36 * n, 36)]
-
-
-class _Uuid5:
-    """``str(uuid.uuid5(_NS_UUID, prefix + key))`` for one prefix, one key at a time, without UUID objects.
-
-    The same steps as :func:`uuid.uuid5` (see :func:`_uuid5_many`), here on the hex digits.
-    """
-
-    __slots__ = ("_base",)
-
-    def __init__(self, prefix: str) -> None:
-        self._base = sha1(_NS_BYTES + prefix.encode("utf-8"), usedforsecurity=False)
-
-    def __call__(self, key: str) -> str:
-        h = self._base.copy()
-        h.update(key.encode("utf-8"))
-        x = h.hexdigest()
-        return f"{x[:8]}-{x[8:12]}-5{x[13:16]}-{_VARIANT_DIGIT[x[16]]}{x[17:20]}-{x[20:32]}"
 
 
 class _Ids:
@@ -231,11 +217,15 @@ class _Ids:
     def refs_of(self, mrids: Sequence[MRID]) -> list[str]:
         """``ref`` of each of ``mrids`` at once."""
         get = self.refs.get
-        forms = [f"#_{m}" if (form := get(m)) is None else form for m in mrids]
-        return [_esc(f) for f in forms] if any("&" in f or "<" in f or ">" in f for f in forms) else forms
+        if self.refs:
+            forms = [f"#_{m}" if (form := get(m)) is None else form for m in mrids]
+        else:  # every object written as "#_<mRID>" (most files)
+            forms = [f"#_{m}" for m in mrids]
+        text = "".join(forms)  # one search instead of three per identifier
+        return [_esc(f) for f in forms] if "&" in text or "<" in text or ">" in text else forms
 
     def new(self, kind: str, key: str) -> str:
-        return _Uuid5(f"{self.seed}/{kind}/")(key)
+        return _uuid5_many(f"{self.seed}/{kind}/", [key])[0]
 
     def subject(self, new_id: str) -> str:
         """rdf:about/rdf:ID attribute that defines a new object (a UUID needs no escaping)."""
@@ -351,10 +341,12 @@ def _render(
             )
         out.append((f"{stem}_TP.xml", tp.render()))
     else:
-        new_tn = _Uuid5(f"{seed}/TopologicalNode/")
+        unnamed = [bus for bus in topology.buses if not bus.topological_node]
+        new_ids = ids.new_many("TopologicalNode", [b.mrid for b in unnamed])
+        new_tn = {b.index: new for b, new in zip(unnamed, new_ids, strict=True)}
         for bus in topology.buses:
             node = bus.topological_node
-            tn_of_bus[bus.index] = ids.ref(node) if node else ids.ref_new(new_tn(bus.mrid))
+            tn_of_bus[bus.index] = ids.ref(node) if node else ids.ref_new(new_tn[bus.index])
 
     deps = [i.header_mrid for i in _pick(infos, ns.Profile.SSH, ns.Profile.TP) if i.header_mrid]
     if not has_tp:
@@ -372,24 +364,26 @@ def _flows(
 ) -> dict[MRID, tuple[float, float]]:
     """(p_mw, q_mvar) per terminal, load sign convention: branch ends, slacks, loads, generation, shunts."""
     flows: dict[MRID, tuple[float, float]] = {}
-    branch_topology_index = build.index.branch_topology_index.tolist()
-    for br in solution.branches:
-        if br.kind == "source-impedance":
+    index = build.index
+    # the solution's branch values (BranchResult k holds these columns' item k), read as whole columns
+    p_from, q_from = result.p_from_mw.tolist(), result.q_from_mvar.tolist()
+    p_to, q_to = result.p_to_mw.tolist(), result.q_to_mvar.tolist()
+    top_branches = topology.branches
+    internal: dict[MRID, int] = {}  # the first source-impedance branch of each slack
+    for k, (kind, ti) in enumerate(zip(index.branch_kind, index.branch_topology_index.tolist(), strict=True)):
+        if kind == "source-impedance":
+            internal.setdefault(index.branch_mrid[k], k)
             continue
-        top = topology.branches[branch_topology_index[br.index]]
-        flows[top.from_terminal] = (br.p_from_mw, br.q_from_mvar)
+        top = top_branches[ti]
+        flows[top.from_terminal] = (p_from[k], q_from[k])
         if top.to_terminal is not None:
-            flows[top.to_terminal] = (br.p_to_mw, br.q_to_mvar)
+            flows[top.to_terminal] = (p_to[k], q_to[k])
     v_abs = result.v_pu.tolist()
     energised = result.energised.tolist()
     slack_flow = {s.id: (s.p_mw, s.q_mvar) for s in solution.slacks}
-    internal: dict[MRID, int] = {}  # the first source-impedance branch of each slack
-    for k, (m, kind) in enumerate(zip(build.index.branch_mrid, build.index.branch_kind, strict=True)):
-        if kind == "source-impedance":
-            internal.setdefault(m, k)
     term_of = {inj.mrid: inj.terminal for inj in topology.injections}
     q_solved = {g.id: g.q_mvar for g in solution.generators}  # generators holding a PV bus
-    for rec in build.index.injections.records:
+    for rec in index.injections.records:
         term = term_of.get(rec.mrid)
         if term is None:
             continue

@@ -1,4 +1,5 @@
-"""The SV writer's fast paths give the same text as the slow ones: uuid5 via hashlib, skipped escaping, number text."""
+"""The SV writer's fast paths give the same text as the slow ones: uuid5 (in C and in Python), skipped escaping,
+number text."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cimflow.report.cim_annotated import _NS_UUID, _esc, _finite, _text, _Uuid5, _uuid5_many
+from cimflow.report.cim_annotated import _NS_UUID, _esc, _finite, _text, _uuid5_many
+
+
+def _paths() -> list[object]:
+    """The native loop (where built) and the Python one, as ``native_builder`` results to patch in."""
+    from cimflow.cim.descriptions import native_builder
+
+    native = native_builder()
+    return [None] if native is None else [native, None]
 
 
 @given(prefix=st.text(max_size=200), key=st.text(max_size=80))
@@ -20,20 +29,45 @@ from cimflow.report.cim_annotated import _NS_UUID, _esc, _finite, _text, _Uuid5,
 @example(prefix="a|b|c/SvStatus/", key="_0f46bbda-0f65-51df-9a2d-948ec66c6e00")
 @example(prefix="Ünïcödé/€/", key="𝄞 & <tag>")
 def test_uuid5_equals_stdlib(prefix: str, key: str) -> None:
-    expected = str(uuid.uuid5(_NS_UUID, prefix + key))
-    assert _Uuid5(prefix)(key) == expected
-    assert _uuid5_many(prefix, [key, key + "x"]) == [expected, str(uuid.uuid5(_NS_UUID, prefix + key + "x"))]
+    import cimflow.report.cim_annotated as annotated
+
+    expected = [str(uuid.uuid5(_NS_UUID, prefix + key)), str(uuid.uuid5(_NS_UUID, prefix + key + "x"))]
+    for native in _paths():
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(annotated, "native_builder", lambda native=native: native)
+            assert _uuid5_many(prefix, [key, key + "x"]) == expected
+            assert _uuid5_many(prefix, iter([key])) == expected[:1]
 
 
-def test_uuid5_reuses_prefix_state() -> None:
-    """The hash state is copied per key, so a key does not leak into the next one."""
-    make = _Uuid5("seed/SvVoltage/")
+@pytest.mark.parametrize("native", [True, False], ids=["native", "python"])
+def test_uuid5_reuses_prefix_state(native: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hash state is copied per key, so a key does not leak into the next one; both loops."""
+    import cimflow.report.cim_annotated as annotated
+
+    if native and len(_paths()) == 1:
+        pytest.skip("native reader not built")
+    if not native:
+        monkeypatch.setattr(annotated, "native_builder", lambda: None)
     keys = [f"bus-{i}" for i in range(50)]
-    got = [make(k) for k in keys]
+    got = _uuid5_many("seed/SvVoltage/", keys)
     assert got == [str(uuid.uuid5(_NS_UUID, f"seed/SvVoltage/{k}")) for k in keys]
-    assert _uuid5_many("seed/SvVoltage/", keys) == got
     assert _uuid5_many("seed/SvVoltage/", []) == []
     assert all(uuid.UUID(g).version == 5 and uuid.UUID(g).variant == uuid.RFC_4122 for g in got)
+
+
+def test_native_uuid5_refuses_what_is_not_a_key() -> None:
+    """A key that is not text is a TypeError, not a crash or a made-up id."""
+    from cimflow.cim.descriptions import native_builder
+
+    native = native_builder()
+    if native is None:
+        pytest.skip("native reader not built")
+    from hashlib import sha1
+
+    with pytest.raises(TypeError):
+        native.uuid5_many(sha1(), ["a", 1])
+    with pytest.raises(TypeError):
+        native.uuid5_many(sha1(), ("a",))
 
 
 @given(st.text(max_size=60))
