@@ -188,3 +188,42 @@ def test_rules_json_and_unknown() -> None:
     result = runner.invoke(app, ["rules", "CF999"])
     assert result.exit_code == 2
     assert "unknown rule" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def many_findings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1,500-bus feeder whose every line has a negative resistance: far more output than a pipe holds."""
+    from cimflow.samples import write_synthetic_feeder
+
+    folder = tmp_path_factory.mktemp("many_findings")
+    paths = write_synthetic_feeder(1500, folder)
+    eq = next(p for p in paths if p.name.endswith("_EQ.xml"))
+    eq.write_text(re.sub(r"<cim:ACLineSegment\.r>[0-9.eE+-]+<", "<cim:ACLineSegment.r>-1<", eq.read_text()))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate"], ["validate", "--format", "json"], ["validate", "--format", "sarif"], ["solve", "--format", "json"]],
+    ids=["validate-table", "validate-json", "validate-sarif", "solve-json"],
+)
+def test_a_reader_that_stops_early_gets_no_traceback(args: list[str], many_findings: Path) -> None:
+    """``cimflow validate big.xml | head``: the closed pipe ends the output quietly (rich and click turn it into
+    exit 1, which these error findings give anyway), with no traceback on stderr."""
+    import subprocess
+    import sys
+
+    code = "from cimflow.cli.app import console; console()"  # the cimflow executable
+    command = [sys.executable, "-c", code, args[0], str(many_findings), *args[1:]]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    first = proc.stdout.read(16)
+    proc.stdout.close()  # as head does after its lines
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 1
+    assert first
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    assert "BrokenPipe" not in err
