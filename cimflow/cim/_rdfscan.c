@@ -1974,8 +1974,9 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
 /* ---------------------------------------------------------------- rows of a writer */
 
 PyDoc_STRVAR(render_rows_doc,
-             "render_rows(parts: tuple[str, ...], columns: tuple[list, ...], start: int, stop: int) -> bytes\n--\n\n"
-             "UTF-8 of the rows start..stop-1, each parts[0] + text(columns[0][i]) + parts[1] + ... + parts[k]\n"
+             "render_rows($module, parts, columns, start, stop, /)\n--\n\n"
+             "UTF-8 (bytes) of the rows start..stop-1 of the tuple of lists columns, each parts[0] +\n"
+             "text(columns[0][i]) + parts[1] + ... + parts[k] (parts: a tuple of str)\n"
              "followed by a newline, where text is a str itself and a float format(x, '.12g'); len(parts) is\n"
              "len(columns) + 1. The SV writer's bulk classes (cimflow.report.cim_annotated).");
 
@@ -2084,10 +2085,11 @@ static PyObject *render_rows(PyObject *self, PyObject *const *args, Py_ssize_t n
 /* ---------------------------------------------------------------- UUIDv5 of many names */
 
 PyDoc_STRVAR(uuid5_many_doc,
-             "uuid5_many(base, keys: list[str]) -> list[str]\n--\n\n"
-             "str(uuid.uuid5(ns, prefix + key)) of each key, where base is a hashlib SHA-1 object that has been\n"
-             "given ns.bytes + prefix: a copy of it is given each key's UTF-8 and the first 16 bytes of its digest\n"
-             "get the version (5) and RFC 4122 variant bits. The SV writer's new identifiers.");
+             "uuid5_many($module, base, keys, /)\n--\n\n"
+             "str(uuid.uuid5(ns, prefix + key)) of each str in the list keys, as a list, where base is a hashlib\n"
+             "SHA-1 object that has been given ns.bytes + prefix: a copy of it is given each key's UTF-8 and the\n"
+             "first 16 bytes of its digest get the version (5) and RFC 4122 variant bits. The SV writer's new\n"
+             "identifiers.");
 
 static PyObject *uuid5_many(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
@@ -2096,11 +2098,17 @@ static PyObject *uuid5_many(PyObject *self, PyObject *const *args, Py_ssize_t na
         return NULL;
     }
     static const char hex[] = "0123456789abcdef";
-    PyObject *base = args[0], *keys = args[1];
+    PyObject *base = args[0];
+    /* a copy of the list: base's methods are Python calls and must not change the keys under the loop */
+    PyObject *keys = PyList_GetSlice(args[1], 0, PY_SSIZE_T_MAX);
+    if (!keys)
+        return NULL;
     Py_ssize_t n = PyList_GET_SIZE(keys);
     PyObject *out = PyList_New(n);
-    if (!out)
+    if (!out) {
+        Py_DECREF(keys);
         return NULL;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *key = PyList_GET_ITEM(keys, i);
         if (!PyUnicode_Check(key)) {
@@ -2119,8 +2127,9 @@ static PyObject *uuid5_many(PyObject *self, PyObject *const *args, Py_ssize_t na
         if (!digest)
             goto error;
         if (!PyBytes_Check(digest) || PyBytes_GET_SIZE(digest) < 16) {
+            PyErr_Format(PyExc_ValueError, "uuid5_many: digest() gave %s, not at least 16 bytes",
+                         PyBytes_Check(digest) ? "fewer bytes" : Py_TYPE(digest)->tp_name);
             Py_DECREF(digest);
-            PyErr_SetString(PyExc_ValueError, "uuid5_many: base.digest() gave fewer than 16 bytes");
             goto error;
         }
         unsigned char d[16];
@@ -2140,8 +2149,10 @@ static PyObject *uuid5_many(PyObject *self, PyObject *const *args, Py_ssize_t na
         }
         PyList_SET_ITEM(out, i, text);
     }
+    Py_DECREF(keys);
     return out;
 error:
+    Py_DECREF(keys);
     Py_DECREF(out);
     return NULL;
 }

@@ -179,9 +179,9 @@ def _uuid5_many(prefix: str, keys: Iterable[str]) -> list[str]:
     """
     base = sha1(_NS_BYTES + prefix.encode("utf-8"), usedforsecurity=False)
     names = keys if type(keys) is list else list(keys)
-    native = native_builder()
+    native = getattr(native_builder(), "uuid5_many", None)  # None: not built, off, or built before it existed
     if native is not None:
-        return native.uuid5_many(base, names)  # type: ignore[no-any-return]
+        return native(base, names)  # type: ignore[no-any-return]
     copy = base.copy
     digests = []
     for key in names:

@@ -68,6 +68,45 @@ def test_native_uuid5_refuses_what_is_not_a_key() -> None:
         native.uuid5_many(sha1(), ["a", 1])
     with pytest.raises(TypeError):
         native.uuid5_many(sha1(), ("a",))
+    with pytest.raises(UnicodeEncodeError):  # as uuid.uuid5 does
+        native.uuid5_many(sha1(), ["\ud800"])
+
+
+def test_native_uuid5_survives_a_base_that_misbehaves() -> None:
+    """The loop reads its own copy of the keys, and a digest that is no digest is an error, not a made-up id."""
+    from hashlib import sha1
+
+    from cimflow.cim.descriptions import native_builder
+
+    native = native_builder()
+    if native is None:
+        pytest.skip("native reader not built")
+    prefix = _NS_UUID.bytes + b"p/"
+
+    class Clearing:  # empties and refills the caller's list on every copy
+        def __init__(self, keys: list[str]) -> None:
+            self.keys = keys
+
+        def copy(self) -> object:
+            self.keys.clear()
+            self.keys.extend(["other"] * 3)
+            return sha1(prefix)
+
+    keys = [f"k{i}" for i in range(20)]
+    assert native.uuid5_many(Clearing(keys), keys) == [str(uuid.uuid5(_NS_UUID, f"p/k{i}")) for i in range(20)]
+
+    class Short:
+        def copy(self) -> Short:
+            return self
+
+        def update(self, data: bytes) -> None:
+            pass
+
+        def digest(self) -> object:
+            return "not bytes"
+
+    with pytest.raises(ValueError, match="str"):
+        native.uuid5_many(Short(), ["a"])
 
 
 @given(st.text(max_size=60))
