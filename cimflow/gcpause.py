@@ -32,7 +32,8 @@ def gc_paused() -> Iterator[None]:
 def _load_trim() -> Callable[[int], int] | None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim  # type: ignore[no-any-return]
+        trim: Callable[[int], int] = libc.malloc_trim
+        return trim
     except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
         return None
 

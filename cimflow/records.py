@@ -11,6 +11,7 @@ one the class would make from the same values; keywords and defaults go to the c
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 from collections.abc import Callable
 from types import ModuleType
@@ -25,10 +26,9 @@ def _load() -> ModuleType | None:
     if not native_enabled():
         return None
     try:
-        from cimflow import _records
+        return importlib.import_module("cimflow._records")
     except ImportError:  # installed without a C compiler
         return None
-    return _records
 
 
 _NATIVE = _load()

@@ -285,15 +285,17 @@ class _Builder:
             plan = _plan(model) if model is not None else None
             priorities: dict[str, int] | None = None
             for name, stored in props:
-                multi = type(stored) is list
-                if multi:
+                pv: PropValue
+                if isinstance(stored, list):
+                    multi = True
                     # references: every value must name an object of the inputs (dangling -> CF101)
-                    for pv in stored:  # type: ignore[union-attr]
-                        if pv[1] == ref_kind:  # type: ignore[index]
-                            self.check_reference(obj, name, pv)  # type: ignore[arg-type]
-                    pv = stored[0]  # type: ignore[assignment]
+                    for one in stored:
+                        if one[1] == ref_kind:
+                            self.check_reference(obj, name, one)
+                    pv = stored[0]
                 else:
-                    pv = stored  # type: ignore[assignment]
+                    multi = False
+                    pv = stored
                 kind = pv[1]
                 if kind == ref_kind and not multi:
                     value = pv[0]

@@ -11,6 +11,7 @@ only when something asks for them (:attr:`cimflow.cim.rdf.RawDocument.objects`).
 from __future__ import annotations
 
 import functools
+import importlib
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -30,10 +31,9 @@ def _load_native() -> ModuleType | None:
     if not native_enabled():
         return None
     try:
-        from cimflow.cim import _rdfscan
+        return importlib.import_module("cimflow.cim._rdfscan")
     except ImportError:  # installed without a C compiler: lxml reads every document
         return None
-    return _rdfscan
 
 
 _NATIVE = _load_native()
@@ -70,7 +70,7 @@ class MergedObject:
         v = self.props.get(name)
         if v is None:
             return []
-        return v if type(v) is list else [v]  # type: ignore[list-item,return-value]
+        return v if isinstance(v, list) else [v]
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,8 +122,8 @@ def merge(dataset: Dataset) -> Merged:
                 if cur is None:
                     props[local] = stored
                     continue
-                first = cur[0] if type(cur) is list else cur
-                for pv in stored if type(stored) is list else (stored,):
-                    if first[0] != pv[0] and pv[1] != _XML:  # type: ignore[index]
-                        findings.append(_duplicate(mrid, cls, local, pv, first, doc.name, names))  # type: ignore[arg-type]
+                held = cur[0] if isinstance(cur, list) else cur
+                for given in stored if isinstance(stored, list) else (stored,):
+                    if held[0] != given[0] and given[1] != _XML:
+                        findings.append(_duplicate(mrid, cls, local, given, held, doc.name, names))
     return Merged(objects, dict(sorted(counts.items())), findings)

@@ -201,7 +201,7 @@ def parse_tree(doc: Document, *, blank_text: bool = True) -> tuple[etree._Elemen
     """
     if _declares_entities(doc.data):
         return None, [make_finding(codes.DTD_REFUSED, Location(file=doc.name, line=1))]
-    parser = etree.XMLParser(**_PARSER_OPTIONS, remove_blank_text=not blank_text)  # type: ignore[arg-type]
+    parser = etree.XMLParser(**_PARSER_OPTIONS, remove_blank_text=not blank_text)
     try:
         root = etree.fromstring(doc.data, parser)
     except etree.XMLSyntaxError as err:

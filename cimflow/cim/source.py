@@ -70,7 +70,7 @@ class Document:
             data = Path(self.path).read_bytes()
         except OSError as err:
             raise InputError(f"{self.name}: cannot read the file again: {err.strerror or err}") from err
-        if len(data) != self.stamp[0]:  # type: ignore[index]
+        if len(data) != self.stamp[0]:
             raise InputError(f"{self.name}: the file changed after cimflow read it; run again")
         return Document(self.name, data, self.path, self.stamp)
 

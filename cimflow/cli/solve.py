@@ -196,7 +196,7 @@ def _merge(network: object, annotated: tuple[tuple[str, bytes], ...]) -> bytes:
             docs.append(parsed)
     cim_docs = [d for d in docs if d.cim_namespace]
     base = cim_docs[0] if cim_docs else docs[0]
-    nsmap = {}
+    nsmap: dict[str, str] = {}
     for d in docs:
         for k, uri in d.nsmap.items():
             nsmap.setdefault(k, uri)

@@ -137,10 +137,10 @@ def fixed_injection(eq: CimObject, points: Points, findings: list[Finding]) -> F
         _note(findings, eq, "p_mw", f"{p:g} MW, {q:g} Mvar", "the DC side is not modelled: PQ at the AC terminal")
         return Fixed("generation", p, q)
     if isinstance(eq, StaticVarCompensator):
-        q = eq.q_mvar
-        if q is None:
+        q_svc = eq.q_mvar
+        if q_svc is None:
             _note(findings, eq, "q_mvar", "0 Mvar", "no q in the inputs")
-        return Fixed("generation", 0.0, q or 0.0)
+        return Fixed("generation", 0.0, q_svc or 0.0)
     if isinstance(eq, (EquivalentShunt, NonlinearShuntCompensator)):
         if isinstance(eq, EquivalentShunt):
             if eq.g_s is None and eq.b_s is None:

@@ -45,7 +45,8 @@ def _kron(m: np.ndarray, phases: list[int], neutrals: list[int]) -> np.ndarray:
         return m[np.ix_(phases, phases)]
     pp, pn = m[np.ix_(phases, phases)], m[np.ix_(phases, neutrals)]
     nn, np_ = m[np.ix_(neutrals, neutrals)], m[np.ix_(neutrals, phases)]
-    return pp - pn @ np.linalg.solve(nn, np_)
+    reduced: np.ndarray = pp - pn @ np.linalg.solve(nn, np_)
+    return reduced
 
 
 def _positive_sequence(m: np.ndarray) -> complex:

@@ -262,10 +262,10 @@ def collect_injections(
                 limits = q_limits(eq, network)
                 _add_pv(table, pv_index, eq, bus, control, q, (topology, slack_buses), findings, limits=limits)
             elif isinstance(eq, StaticVarCompensator) and (
-                held := svc_control(network, topology, eq, bus, vb, findings)
+                svc := svc_control(network, topology, eq, bus, vb, findings)
             ):
-                limits = QLimits(held[1][0], held[1][1], "ratings")
-                _add_pv(table, pv_index, eq, bus, held[0], q, (topology, slack_buses), findings, limits=limits)
+                limits = QLimits(svc[1][0], svc[1][1], "ratings")
+                _add_pv(table, pv_index, eq, bus, svc[0], q, (topology, slack_buses), findings, limits=limits)
         elif inj.cim_class not in NO_CURRENT:
             records.append(InjectionRecord(inj.mrid, inj.cim_class, bus, "ignored", 0.0, 0.0))
             _left_out(network, inj.mrid, inj.cim_class, findings)

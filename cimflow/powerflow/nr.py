@@ -86,7 +86,7 @@ def _no_load_start(y_pp: sp.csr_matrix, rhs: ComplexArray) -> ComplexArray:
         return flat
     low, high = _START_BAND_PU
     if v.size and (magnitude.min() < low or magnitude.max() > high):
-        return np.exp(1j * np.angle(v))
+        return np.asarray(np.exp(1j * np.angle(v)), dtype=np.complex128)
     return v
 
 

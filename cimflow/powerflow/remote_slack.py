@@ -46,7 +46,7 @@ def remote_targets(
     controls = network.of(RegulatingControl)
     out: list[RemoteTarget] = []
     for k, mrid in enumerate(slack_mrids):
-        eq = network.get(mrid)  # type: ignore[arg-type]
+        eq = network.get(mrid)
         if eq is None or isinstance(eq, EnergySource) or getattr(eq, "control_enabled", None) is False:
             continue
         rc_id = getattr(eq, "regulating_control", None)
@@ -125,7 +125,7 @@ def not_held(network: Network, slack_mrids: tuple[str, ...], targets: list[Remot
     """CF051 for each slack whose remote set point was not reached."""
     out = []
     for t in targets:
-        eq = network.get(slack_mrids[t.slack])  # type: ignore[arg-type]
+        eq = network.get(slack_mrids[t.slack])
         if eq is not None:
             out.append(
                 make_finding(

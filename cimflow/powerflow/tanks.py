@@ -136,10 +136,13 @@ def _equivalent(
         scale_u = {n: math.sqrt(3.0) if _phases(first_ends[n])[1] else 1.0 for n in numbers}
     else:
         return None
-    u = {n: infos[n].rated_u_kv for n in numbers}
-    s = {n: infos[n].rated_s_mva for n in numbers}
-    if any(not v or v <= 0 for v in (*u.values(), *s.values())):
-        return None
+    u: dict[int, float] = {}  # rated voltage (kV) and power (MVA) of each winding, all positive
+    s: dict[int, float] = {}
+    for n in numbers:
+        u_n, s_n = infos[n].rated_u_kv, infos[n].rated_s_mva
+        if not u_n or u_n <= 0 or not s_n or s_n <= 0:
+            return None
+        u[n], s[n] = u_n, s_n
     tests, no_load = catalogue_tests
     s_common = s[numbers[0]]  # per unit on end 1's rating (the same for every tank of a bank)
     info_number = {infos[n].mrid: n for n in numbers}
@@ -150,13 +153,13 @@ def _equivalent(
         if i is None or len(grounded) != 1 or test.leakage_impedance_ohm is None:
             continue
         j = grounded[0]
-        z_pu = test.leakage_impedance_ohm * s[i] / (u[i] * u[i])  # type: ignore[operator]
+        z_pu = test.leakage_impedance_ohm * s[i] / (u[i] * u[i])
         if test.loss_kw is not None and test.loss_kw > 0:
-            r_pu = test.loss_kw * 1e-3 / s[i]  # type: ignore[operator]
+            r_pu = test.loss_kw * 1e-3 / s[i]
         else:
-            r_pu = sum((infos[k].r_ohm or 0.0) * s[k] / (u[k] * u[k]) for k in (i, j))  # type: ignore[operator]
+            r_pu = sum((infos[k].r_ohm or 0.0) * s[k] / (u[k] * u[k]) for k in (i, j))
         x_pu = math.sqrt(max(z_pu * z_pu - r_pu * r_pu, 0.0))
-        pair_z[frozenset((i, j))] = complex(r_pu, x_pu) * s_common / s[i]  # type: ignore[operator]
+        pair_z[frozenset((i, j))] = complex(r_pu, x_pu) * s_common / s[i]
     if len(numbers) == 2:
         z12 = pair_z.get(frozenset(numbers))
         if z12 is None:
@@ -177,7 +180,7 @@ def _equivalent(
         # the tank end that speaks for the bank: one with a tap changer if any (its step moves the ratio)
         rep_id = next((m for m in members[n] if m in taps), members[n][0])
         rep = next(e for t in tanks for e in ends_of_tank.get(t.mrid, ()) if e.mrid == rep_id)
-        u_eq = u[n] * scale_u[n]  # type: ignore[operator]
+        u_eq = u[n] * scale_u[n]
         bank_taps = [taps[m] for m in members[n] if m in taps]
         if bank_taps:
             first = bank_taps[0]
@@ -186,11 +189,11 @@ def _equivalent(
             if all(st is not None for st in steps):
                 update["step"] = sum(steps) / len(steps)  # type: ignore[arg-type]  # the bank's mean ratio
             eq_taps[rep.mrid] = first.model_copy(update=update)
-        s_eq = s_common * scale_s  # type: ignore[operator]
+        s_eq = s_common * scale_s
         z_ohm = star[n] * u_eq * u_eq / s_eq
-        test = no_load.get(infos[n].mrid)
+        no_load_test = no_load.get(infos[n].mrid)
         # g, b from the end's no-load test; without one None, so that a core admittance given instead is used
-        y_s = _magnetising_pu(test, s[n]) * s[n] * scale_s / (u_eq * u_eq) if test is not None else None  # type: ignore[operator]
+        y_s = _magnetising_pu(no_load_test, s[n]) * s[n] * scale_s / (u_eq * u_eq) if no_load_test is not None else None
         ends.append(
             PowerTransformerEnd.from_checked(
                 {
@@ -204,7 +207,7 @@ def _equivalent(
                     "grounded": rep.grounded,
                     "power_transformer": tanks[0].power_transformer,
                     "rated_u_kv": u_eq,
-                    "rated_s_mva": s[n] * scale_s,  # type: ignore[operator]
+                    "rated_s_mva": s[n] * scale_s,
                     "r_ohm": z_ohm.real,
                     "x_ohm": z_ohm.imag,
                     "g_s": y_s.real if y_s is not None else None,

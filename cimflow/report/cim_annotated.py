@@ -88,7 +88,8 @@ class _Writer:
             for key in ("created", "scenarioTime", "description", "version", "modelingAuthoritySet"):
                 if header.get(key) is not None:
                     self.lines.append(f"    <md:Model.{key}>{escape(str(header[key]))}</md:Model.{key}>")
-            for dep in header.get("dependent_on", ()):  # type: ignore[union-attr]
+            dependent = header.get("dependent_on")
+            for dep in dependent if isinstance(dependent, (list, tuple)) else ():
                 self.lines.append(f'    <md:Model.DependentOn rdf:resource="{escape(str(dep))}"/>')
             self.lines.append(f"    <md:Model.profile>{escape(str(header['profile']))}</md:Model.profile>")
             self.lines.append("  </md:FullModel>")
@@ -268,7 +269,7 @@ def _render(
     dataset: Dataset = network.dataset  # type: ignore[assignment]
     infos: list[DocumentInfo] = list(network.documents)  # type: ignore[arg-type]
     cim_infos = [i for i in infos if i.cim_namespace]
-    cim_ns = cim_infos[0].cim_namespace if cim_infos else ns.CIM16_2013
+    cim_ns = (cim_infos[0].cim_namespace if cim_infos else None) or ns.CIM16_2013
     version = cim_infos[0].version if cim_infos else ns.CimVersion.CGMES_2_4_15
     si = any(i.dialect is Dialect.SI for i in cim_infos)
     seed = "|".join(sorted(i.header_mrid or i.name for i in cim_infos))

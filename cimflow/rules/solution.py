@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from cimflow.catalog import solution as codes
 from cimflow.findings import Finding, Location
+from cimflow.ids import MRID
 from cimflow.rules.base import BaseRule, CheckContext, implements
 
 _REVERSE_TOLERANCE_MW = 1e-6
@@ -23,7 +24,7 @@ def _converged(ctx: CheckContext) -> object | None:
 
 def _equipment_location(ctx: CheckContext, mrid: str, attribute: str, cim_class: str) -> Location:
     obj = ctx.network.get(mrid)
-    return obj.location(attribute) if obj is not None else Location(mrid=mrid, cim_class=cim_class)
+    return obj.location(attribute) if obj is not None else Location(mrid=MRID(mrid), cim_class=cim_class)
 
 
 def _fmt(value: float, digits: int = 4) -> str:
