@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_synthetic_feeder(args.buses, Path(tmp), version="3.0", pv_share=args.pv_share)
         built = solve(paths)
-        assert built.build is not None and built.validation.network is not None
+        assert built.build is not None
+        assert built.validation.network is not None
         inverters = inverters_of(built.validation.network, built.build).value or ()
         case = built.build.case
         records = list(built.build.index.injections.records)

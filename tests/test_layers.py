@@ -1,4 +1,5 @@
-"""Imports flow one way (STYLE.md): cli → solve/validate/pipeline → apps, report → rules, powerflow → topology → model ← cim.
+"""Imports flow one way (STYLE.md):
+cli → solve/validate/pipeline → apps, report → rules, powerflow → topology → model ← cim.
 
 An AST walk over the package: each top-level part of ``cimflow`` may import only the parts listed for
 it (and the base layer every part may use). ``from cimflow import catalog`` counts as importing

@@ -68,7 +68,8 @@ TERMINAL_COUNT = entry(
     "CF107", "terminal-count", _C, _E, _B,
     "{cim_class} {mrid} has {n_terminals} terminal(s), expected {expected}",
     fix="Give the equipment the number of terminals its class requires.",
-    what="Number of terminals per equipment: two for lines and switches, one per end for transformers, one for loads, sources and shunts.",
+    what="Number of terminals per equipment: two for lines and switches, one per end for transformers, one for "
+    "loads, sources and shunts.",
     why="A line with one terminal connects nothing and breaks the topology.",
     example="An ACLineSegment with only Terminal sequenceNumber 1.",
     references="IEC 61970-301 ConductingEquipment.Terminals; CGMES 'Terminal cardinality' constraints.",

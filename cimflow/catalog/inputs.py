@@ -67,7 +67,8 @@ UNKNOWN_NAMESPACE = entry(
     references="CGMES 2.4.15 / 3.0 namespace tables.",
 )
 HEADER_WITHOUT_PROFILE = entry(
-    "CF008", "header-without-profile", _C, _W, _S, "The md:FullModel header names no profile; profile guessed as {profile}",
+    "CF008", "header-without-profile", _C, _W, _S,
+    "The md:FullModel header names no profile; profile guessed as {profile}",
     fix="Add md:Model.profile to the header.",
     what="That each md:FullModel header lists at least one md:Model.profile URI.",
     why="Tools decide how to merge a file by its profile; without it they must guess.",

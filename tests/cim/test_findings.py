@@ -132,16 +132,28 @@ def test_enumeration_uris_are_not_dangling(tmp_path: Path) -> None:
 
 
 def test_duplicate_mrid_with_conflicting_values_names_both_places(tmp_path: Path) -> None:
-    a = _write(tmp_path, "<cim:ACLineSegment rdf:ID='_l'><cim:ACLineSegment.r>0.1</cim:ACLineSegment.r></cim:ACLineSegment>\n", "a_EQ.xml")
-    b = _write(tmp_path, "<cim:ACLineSegment rdf:ID='_l'><cim:ACLineSegment.r>0.2</cim:ACLineSegment.r></cim:ACLineSegment>\n", "b_EQ.xml")
+    a = _write(
+        tmp_path,
+        "<cim:ACLineSegment rdf:ID='_l'><cim:ACLineSegment.r>0.1</cim:ACLineSegment.r></cim:ACLineSegment>\n",
+        "a_EQ.xml",
+    )
+    b = _write(
+        tmp_path,
+        "<cim:ACLineSegment rdf:ID='_l'><cim:ACLineSegment.r>0.2</cim:ACLineSegment.r></cim:ACLineSegment>\n",
+        "b_EQ.xml",
+    )
     result = cimflow.load([a, b])
     (f,) = [f for f in result.findings if f.code == "CF103"]
     assert f.location.file == str(b)
-    assert f.related and str(a) in f.related[0]
+    assert f.related
+    assert str(a) in f.related[0]
 
 
 def test_literal_instead_of_reference(tmp_path: Path) -> None:
-    p = _write(tmp_path, "<cim:Terminal rdf:ID='_t'><cim:Terminal.ConnectivityNode>_cn</cim:Terminal.ConnectivityNode></cim:Terminal>\n")
+    p = _write(
+        tmp_path,
+        "<cim:Terminal rdf:ID='_t'><cim:Terminal.ConnectivityNode>_cn</cim:Terminal.ConnectivityNode></cim:Terminal>\n",
+    )
     result = cimflow.load(p)
     assert "CF104" in _codes(result)
     assert result.network is not None
@@ -166,7 +178,8 @@ def test_physical_constraints_become_findings(tmp_path: Path) -> None:
     p = _write(
         tmp_path,
         "<cim:ACLineSegment rdf:ID='_a'><cim:ACLineSegment.r>-0.1</cim:ACLineSegment.r></cim:ACLineSegment>\n"
-        "<cim:BaseVoltage rdf:ID='_bv'><cim:BaseVoltage.nominalVoltage>0</cim:BaseVoltage.nominalVoltage></cim:BaseVoltage>\n",
+        "<cim:BaseVoltage rdf:ID='_bv'><cim:BaseVoltage.nominalVoltage>0</cim:BaseVoltage.nominalVoltage>"
+        "</cim:BaseVoltage>\n",
     )
     codes = _codes(cimflow.load(p))
     assert "CF201" in codes
@@ -177,7 +190,8 @@ def test_unknown_namespace_and_header_without_profile(tmp_path: Path) -> None:
     p = tmp_path / "x_EQ.xml"
     p.write_text(
         HEAD.replace("<rdf:RDF ", '<rdf:RDF xmlns:v="http://vendor.example/ext#" ')
-        + '<md:FullModel rdf:about="urn:uuid:2"><md:Model.created>2024-01-01T00:00:00Z</md:Model.created></md:FullModel>\n'
+        + '<md:FullModel rdf:about="urn:uuid:2"><md:Model.created>2024-01-01T00:00:00Z</md:Model.created>'
+        "</md:FullModel>\n"
         "<cim:BaseVoltage rdf:ID='_bv'><cim:BaseVoltage.nominalVoltage>20</cim:BaseVoltage.nominalVoltage>"
         "<v:BaseVoltage.colour>red</v:BaseVoltage.colour></cim:BaseVoltage></rdf:RDF>",
         encoding="utf-8",
@@ -204,8 +218,10 @@ def test_header_datatypes(tmp_path: Path) -> None:
     p = _write(
         tmp_path,
         "",
-        header='<md:FullModel rdf:about="urn:uuid:4"><md:Model.profile>http://entsoe.eu/CIM/EquipmentCore/3/1</md:Model.profile>'
-        "<md:Model.created>this is not a date</md:Model.created><md:Model.version>this is not a version</md:Model.version>"
+        header='<md:FullModel rdf:about="urn:uuid:4">'
+        "<md:Model.profile>http://entsoe.eu/CIM/EquipmentCore/3/1</md:Model.profile>"
+        "<md:Model.created>this is not a date</md:Model.created>"
+        "<md:Model.version>this is not a version</md:Model.version>"
         "</md:FullModel>\n",
     )
     found = sorted(f.location.attribute or "" for f in cimflow.load(p).findings if f.code == "CF110")
@@ -213,7 +229,9 @@ def test_header_datatypes(tmp_path: Path) -> None:
 
 
 def test_class_mismatch_eq_wins(tmp_path: Path) -> None:
-    eq = _write(tmp_path, "<cim:Breaker rdf:ID='_s'><cim:Switch.normalOpen>false</cim:Switch.normalOpen></cim:Breaker>\n")
+    eq = _write(
+        tmp_path, "<cim:Breaker rdf:ID='_s'><cim:Switch.normalOpen>false</cim:Switch.normalOpen></cim:Breaker>\n"
+    )
     ssh = _write(
         tmp_path,
         "<cim:Fuse rdf:about='#_s'><cim:Switch.open>true</cim:Switch.open></cim:Fuse>\n",

@@ -63,9 +63,13 @@ def test_same_grid_in_both_dialects_gives_same_model(tmp_path: Path) -> None:
     split=st.booleans(),
     shuffle_seed=st.one_of(st.none(), st.integers(0, 10_000)),
 )
-def test_model_independent_of_writing(tmp_path_factory: pytest.TempPathFactory, id_style: str, split: bool, shuffle_seed: int | None) -> None:
+def test_model_independent_of_writing(
+    tmp_path_factory: pytest.TempPathFactory, id_style: str, split: bool, shuffle_seed: int | None
+) -> None:
     reference = _essence(_load(tmp_path_factory.mktemp("ref"), Form()))
-    other = _essence(_load(tmp_path_factory.mktemp("x"), Form(id_style=id_style, split=split, shuffle_seed=shuffle_seed)))
+    other = _essence(
+        _load(tmp_path_factory.mktemp("x"), Form(id_style=id_style, split=split, shuffle_seed=shuffle_seed))
+    )
     assert other == reference
 
 

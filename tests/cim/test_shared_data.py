@@ -103,7 +103,10 @@ MODELS = [
         {"ACLineSegment": 7, "PowerTransformer": 4, "EnergyConsumer": 3, "SynchronousMachine": 2, "SvVoltage": 11},
     ),
     (["cimpy-sogno/master/CIGRE_MV"], {"ACLineSegment": 12, "PowerTransformer": 2, "EnergyConsumer": 18}),
-    (["cimhub-gridappsd/model_output_tests/IEEE13.xml"], {"ACLineSegment": 11, "PowerTransformer": 4, "EnergyConsumer": 16}),
+    (
+        ["cimhub-gridappsd/model_output_tests/IEEE13.xml"],
+        {"ACLineSegment": 11, "PowerTransformer": 4, "EnergyConsumer": 16},
+    ),
     (["elbits-telemark-120/DIGIN10-30-v2.x-CGMES3"], {"ACLineSegment": 35, "PowerTransformer": 4, "ConformLoad": 15}),
     (["entsoe-cgmes-3.0/cgmes3-test-models/SmallGrid_cgmes3_EQ_SSH_TP_SV_GL_EQBD.zip"],
      {"ACLineSegment": 176, "PowerTransformer": 10, "ConformLoad": 103, "SvVoltage": 118, "Disconnector": 738}),

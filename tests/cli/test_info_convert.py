@@ -62,7 +62,9 @@ def test_info_cim100_reports_si_units(test_data: Path) -> None:
     assert any(f["code"] == "CF050" for f in doc["findings"])
 
 
-@pytest.mark.parametrize(("fmt", "rdflib_format"), [("turtle", "turtle"), ("ntriples", "nt"), ("jsonld", "json-ld"), ("rdfxml", "xml")])
+@pytest.mark.parametrize(
+    ("fmt", "rdflib_format"), [("turtle", "turtle"), ("ntriples", "nt"), ("jsonld", "json-ld"), ("rdfxml", "xml")]
+)
 def test_convert_is_lossless(tmp_path: Path, fmt: str, rdflib_format: str) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["convert", str(SAMPLE / "simbench_lv_urban6_SSH.xml"), str(out), "--to", fmt])
@@ -79,7 +81,8 @@ def test_convert_one_file_per_profile_and_no_overwrite(tmp_path: Path) -> None:
     first = runner.invoke(app, ["convert", str(SAMPLE), str(out)])
     assert first.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "simbench_lv_urban6_EQ.xml", "simbench_lv_urban6_SSH.xml", "simbench_lv_urban6_SV.xml", "simbench_lv_urban6_TP.xml",
+        "simbench_lv_urban6_EQ.xml", "simbench_lv_urban6_SSH.xml",
+        "simbench_lv_urban6_SV.xml", "simbench_lv_urban6_TP.xml",
     ]  # fmt: skip
     target = out / "simbench_lv_urban6_EQ.xml"
     target.write_text("user data")

@@ -28,7 +28,8 @@ def test_extremes_equal_min_and_max(seed: int) -> None:
         assert lo is min(on, key=lambda b: b.v_pu)
         assert hi is max(on, key=lambda b: b.v_pu)
     else:
-        assert lo is None and hi is None
+        assert lo is None
+        assert hi is None
 
 
 def test_a_voltage_that_is_not_a_number_is_no_extreme() -> None:

@@ -75,7 +75,9 @@ def test_agrees_with_openloadflow(tmp_path: Path, version: str, node_breaker: bo
             branch = next((b for b in solved.topology.branches if b.mrid == normalise_mrid(equipment_id)), None)
             assert branch is not None, equipment_id
             for pbus, bus in ((row.bus1_id, branch.from_bus), (row.bus2_id, branch.to_bus)):
-                assert solved.result.v_kv[bus] == pytest.approx(v_ref[pbus], abs=1e-6 * solved.build.case.v_base_kv[bus])
+                assert solved.result.v_kv[bus] == pytest.approx(
+                    v_ref[pbus], abs=1e-6 * solved.build.case.v_base_kv[bus]
+                )
                 assert np.degrees(solved.result.v_angle_rad[bus]) == pytest.approx(a_ref[pbus], abs=1e-5)
                 compared += 1
     assert compared >= 2 * 59

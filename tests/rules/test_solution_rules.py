@@ -67,7 +67,7 @@ def test_non_convergence_is_an_error_finding(tmp_path: Path) -> None:
         r"<cim:EnergyConsumer.p>([0-9.]+)</cim:EnergyConsumer.p>",
         lambda m: f"<cim:EnergyConsumer.p>{float(m.group(1)) * 1000}</cim:EnergyConsumer.p>",
         ssh,
-    )  # noqa: E501
+    )
     (tmp_path / "x_SSH.xml").write_text(ssh)
     result = solve([SAMPLE[0], tmp_path / "x_SSH.xml", SAMPLE[2]], options=SolveOptions(max_iter=30))
     assert not result.converged
