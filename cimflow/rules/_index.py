@@ -161,7 +161,8 @@ class NetworkIndex:
                 out[node] = Voltage(kv, "transformer end", end.mrid)
         # equipment speaks only for nodes nothing declared a voltage for; in a bus-branch file every node
         # has its own, and the pass over 200k pieces of equipment below would add nothing
-        if all((t.connectivity_node or t.topological_node) in out for t in terminals.values()):
+        node_of = self.node_of
+        if all(node_of(t) in out for t in terminals.values()):
             return out
         get, own_kv = net.by_mrid.get, self.own_kv
         eq_type, transformer = equipment.Equipment, equipment.PowerTransformer
@@ -173,7 +174,7 @@ class NetworkIndex:
             if stated is None:
                 continue
             for t in ts:
-                node = t.connectivity_node or t.topological_node
+                node = node_of(t)
                 if node is not None and node not in out:
                     out[node] = Voltage(stated.kv, "equipment", obj.mrid)
         return out
