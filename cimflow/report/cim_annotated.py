@@ -226,7 +226,7 @@ class _Ids:
         return [_esc(f) for f in forms] if "&" in text or "<" in text or ">" in text else forms
 
     def new(self, kind: str, key: str) -> str:
-        return _uuid5_many(f"{self.seed}/{kind}/", [key])[0]
+        return self.new_many(kind, [key])[0]
 
     def subject(self, new_id: str) -> str:
         """rdf:about/rdf:ID attribute that defines a new object (a UUID needs no escaping)."""
@@ -460,7 +460,8 @@ def _write_sv(
             ids.subject(ids.new("SvTapStep", tc.mrid)),
             [_lit("SvTapStep.position", float(step)), _res("SvTapStep.TapChanger", ids.ref(tc.mrid))],
         )
-    out_of_service = {d.mrid for d in topology.detached if d.reason is DetachReason.OUT_OF_SERVICE}
+    switched_off = [d.mrid for d in topology.detached if d.reason is DetachReason.OUT_OF_SERVICE]  # sorted by mRID
+    out_of_service = set(switched_off)
     equipment = list(
         dict.fromkeys(
             chain(
@@ -468,7 +469,7 @@ def _write_sv(
                 (i.mrid for i in topology.injections),
                 topology.bus_of_closed_switch,
                 (s.mrid for s in topology.open_switches),
-                (d.mrid for d in topology.detached if d.reason is DetachReason.OUT_OF_SERVICE),  # sorted by mRID
+                switched_off,
             )
         )
     )
