@@ -56,7 +56,7 @@ static PyTypeObject CtorType = {
     .tp_doc = "A positional constructor of a slots class (see cimflow.records).",
 };
 
-PyDoc_STRVAR(constructor_doc, "constructor(cls, names) -> callable\n--\n\n"
+PyDoc_STRVAR(constructor_doc, "constructor($module, cls, names, /)\n--\n\n"
                               "A callable that makes an instance of cls from exactly len(names) positional\n"
                               "values stored in the slots named (each a writable object slot of cls), and\n"
                               "calls cls itself for any other arguments.");
