@@ -629,6 +629,18 @@ static int skip_content(Scanner *s) {
 
 /* ---------------------------------------------------------------- mRIDs */
 
+/* a hex digit's lower-case form ('0'-'9', 'a'-'f', each with bit 0x20 set), 0 for any other byte */
+static unsigned char hex_lower[256];
+
+static void init_hex_lower(void) {
+    for (int c = '0'; c <= '9'; c++)
+        hex_lower[c] = (unsigned char)c;
+    for (int c = 'a'; c <= 'f'; c++)
+        hex_lower[c] = (unsigned char)c;
+    for (int c = 'A'; c <= 'F'; c++)
+        hex_lower[c] = (unsigned char)(c + 32);
+}
+
 static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n, PyObject *ident) {
     /* the common case in C; anything unusual (white space around, non-ASCII) by cimflow.ids */
     if (n == 0 || is_ws((unsigned char)p[0]) || is_ws((unsigned char)p[n - 1]) || (unsigned char)p[0] < 0x20 ||
@@ -666,23 +678,19 @@ static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n
         m--;
     }
     if (m == 36 && v[8] == '-' && v[13] == '-' && v[18] == '-' && v[23] == '-') {
+        /* lower-cased through a table, without a branch per digit: random hex digits defeat the branch
+           predictor, and this loop was a tenth of the reader */
+        static const int groups[5][2] = {{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}};
         char low[36];
-        int uuid = 1;
-        for (int k = 0; k < 36; k++) {
-            char c = v[k];
-            if (k == 8 || k == 13 || k == 18 || k == 23) {
-                low[k] = c;
-                continue;
+        unsigned char all = 0xFF;
+        for (int g = 0; g < 5; g++)
+            for (int k = groups[g][0]; k < groups[g][1]; k++) {
+                unsigned char c = hex_lower[(unsigned char)v[k]];
+                all &= c;
+                low[k] = (char)c;
             }
-            if (c >= 'A' && c <= 'F')
-                c = (char)(c + 32);
-            else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-                uuid = 0;
-                break;
-            }
-            low[k] = c;
-        }
-        if (uuid)
+        low[8] = low[13] = low[18] = low[23] = '-';
+        if (all & 0x20) /* every entry of a hex digit has bit 0x20 set; 0 marks anything else */
             return PyUnicode_FromStringAndSize(low, 36);
     }
     if (v == p && m == n) {
@@ -1517,8 +1525,12 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
                 }
                 Py_DECREF(tcls);
             }
-            Py_INCREF(target);
-            v = target;
+            /* the merged object's own mRID, the key of objects and of the model's tables, rather than the
+               equal string the memo made from this reference: every later lookup by this reference then
+               finds its key by identity, without comparing the text (a third of a lookup at 100k buses) */
+            v = slot_get(tobj, s_mrid);
+            if (!v)
+                goto error;
             fast = 1;
         } else if (read == R_ENUM && (kind == 0 || kind == 1)) {
             v = enum_literal(value);
@@ -2172,6 +2184,7 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__rdfscan(void) {
+    init_hex_lower();
     s_copy = PyUnicode_InternFromString("copy");
     s_update = PyUnicode_InternFromString("update");
     s_digest = PyUnicode_InternFromString("digest");

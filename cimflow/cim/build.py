@@ -337,11 +337,12 @@ class _Builder:
                                     make_finding(_CHECK_META[check], self.loc(obj, name, pv), ctx={"value": f"{v:g}"})
                                 )
                 elif read is ref_read and target is not None:
-                    v = target
-                    if spec.targets:
-                        target_obj = objects.get(target)
-                        if target_obj is not None and not _target_ok(spec.targets, target_obj.cim_class):
-                            self.check_target(obj, name, pv, target, spec.targets)
+                    target_obj = objects.get(target)
+                    # the merged object's own mRID (the model's key) rather than the equal string made from the
+                    # reference, as the native loop stores it: later lookups find the key by identity
+                    v = target if target_obj is None else target_obj.mrid
+                    if spec.targets and target_obj is not None and not _target_ok(spec.targets, target_obj.cim_class):
+                        self.check_target(obj, name, pv, target, spec.targets)
                 elif kind == literal_kind and read is str_read:
                     v = pv[0]
                 elif kind == literal_kind and read is bool_read and pv[0] in _BOOL_TEXT:

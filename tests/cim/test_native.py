@@ -13,7 +13,10 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from cimflow import ids
 from cimflow.cim import descriptions
 from cimflow.cim.descriptions import read_document, read_native
 from cimflow.cim.rdf import RawDocument, parse_tree
@@ -298,3 +301,66 @@ def test_records_of_another_type_are_refused_not_read_by_offset() -> None:
     impostor = type("Impostor", (), {"__slots__": (), **borrowed})()
     with pytest.raises(TypeError):
         native.merge_into({}, [impostor], 0, 0, False, {}, [])
+
+
+# UUID-shaped identifiers: 32 hex digits of either case with the dashes where a UUID has them, one digit
+# possibly replaced by a byte next to the hex ranges ('/', ':', '@', 'G', '`', 'g') or a dash, which a
+# wrong range test would let through; and free text of about that length
+
+
+def _uuid_text(digits: list[str], at: int, other: str | None) -> str:
+    if other is not None:
+        digits = [*digits[:at], other, *digits[at + 1 :]]
+    c = "".join(digits)
+    return f"{c[:8]}-{c[8:12]}-{c[12:16]}-{c[16:20]}-{c[20:]}"
+
+
+_uuid_like = st.one_of(
+    st.builds(
+        _uuid_text,
+        st.lists(st.sampled_from("0123456789abcdefABCDEF"), min_size=32, max_size=32),
+        st.integers(0, 31),
+        st.sampled_from([None, None, "/", ":", "@", "G", "`", "g", "-", "_", "F", "f"]),
+    ),
+    st.text(alphabet="0123456789abcdefABCDEF-gG_", min_size=35, max_size=37),
+)
+
+
+@needs_native
+@settings(max_examples=300, deadline=None)
+@given(ident=_uuid_like, underscore=st.booleans())
+def test_native_normalises_identifiers_as_python_does(ident: str, underscore: bool) -> None:
+    """The reader's C normalisation of object identifiers and references (lower-cased UUIDs, one leading
+    underscore and the part before '#' dropped) gives the mRID that cimflow.ids gives."""
+    raw = ("_" if underscore else "") + ident
+    body = (
+        f'><cim:A rdf:ID="{raw}"><cim:A.b rdf:resource="#{raw}"/></cim:A>'
+        f'<cim:A rdf:about="urn:uuid:{ident}"/></rdf:RDF>'
+    )
+    ids.forget_normalised()
+    native = _assert_same(_HEAD + body.encode())  # object identifiers: as the lxml path reads them
+    assert native.descriptions is not None
+    assert [o.mrid for o in native.descriptions.objects] == [ids._normalise(raw), ids._normalise(f"urn:uuid:{ident}")]
+    assert ids._CACHE[f"#{raw}"] == ids._normalise(f"#{raw}")  # references: the memo the model build reads
+    ids.forget_normalised()
+
+
+@needs_native
+def test_references_are_the_model_keys_themselves() -> None:
+    """Every reference the build reads is the very string that keys its target in the model, not an equal
+    copy: lookups by reference then find their key without comparing text."""
+    from cimflow.cim.build import build_network
+    from cimflow.cim.ingest import ingest
+
+    paths = sorted(str(p) for p in (_SAMPLES / "simbench-lv-urban6").glob("*.xml"))
+    network = build_network(ingest(paths).value).value
+    assert network is not None
+    keys = {m: m for m in network.by_mrid}
+    refs = [
+        r
+        for t in network.terminals.values()
+        for r in (t.conducting_equipment, t.connectivity_node, t.topological_node)
+        if r is not None and r in keys
+    ]
+    assert len(refs) > 100
+    assert all(keys[r] is r for r in refs)
