@@ -31,7 +31,6 @@
 #define MAX_DEPTH 200           /* below libxml2's default nesting limit */
 #define MAX_ATTRS 256
 #define MAX_NS 256
-#define MRID_CACHE_MAX 4000000 /* cimflow.ids._CACHE_MAX */
 
 static const char RDF_NS[] = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 static const char XML_NS[] = "http://www.w3.org/XML/1998/namespace";
@@ -641,14 +640,16 @@ static void init_hex_lower(void) {
         hex_lower[c] = (unsigned char)(c + 32);
 }
 
-static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n, PyObject *ident) {
-    /* the common case in C; anything unusual (white space around, non-ASCII) by cimflow.ids */
+/* cimflow.ids.normalise_mrid of the text p[:n] (ident is that text as a str) in the common case; NULL
+   without an exception where cimflow.ids must decide (empty, white space around, non-ASCII, control
+   characters) */
+static PyObject *normalise_plain(const char *p, Py_ssize_t n, PyObject *ident) {
     if (n == 0 || is_ws((unsigned char)p[0]) || is_ws((unsigned char)p[n - 1]) || (unsigned char)p[0] < 0x20 ||
         (unsigned char)p[n - 1] < 0x21)
-        return PyObject_CallOneArg(normalise_mrid, ident);
+        return NULL;
     for (Py_ssize_t i = 0; i < n; i++)
         if ((unsigned char)p[i] >= 0x80 || (unsigned char)p[i] < 0x20)
-            return PyObject_CallOneArg(normalise_mrid, ident);
+            return NULL;
     const char *h = NULL;
     for (Py_ssize_t i = n; i-- > 0;)
         if (p[i] == '#') {
@@ -698,6 +699,15 @@ static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n
         return ident;
     }
     return PyUnicode_FromStringAndSize(v, m);
+}
+
+/* cimflow.ids.normalise_mrid of ident (its text p[:n]): the common case in C, anything unusual by
+   normalise_mrid itself */
+static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n, PyObject *ident) {
+    PyObject *m = normalise_plain(p, n, ident);
+    if (m || PyErr_Occurred())
+        return m;
+    return PyObject_CallOneArg(normalise_mrid, ident);
 }
 
 static PyObject *s_cim_class, *s_mrid, *s_rank, *s_props, *s_doc, *s_line, *s_ident;
@@ -786,7 +796,7 @@ static PyObject *record(PyObject *type, PyObject *const *names, PyObject *const 
 typedef struct {
     PyObject *descriptions, *literal_refs, *object_tags, *predicate_tags, *header_preds;
     PyObject *header, *cim_namespace, *nsmap, *root_attrib;
-    PyObject *merged_type, *normalise_mrid, *di, *kind_lit, *kind_ref, *mrid_cache;
+    PyObject *merged_type, *normalise_mrid, *di, *kind_lit, *kind_ref;
     long n_objects;
 } Out;
 
@@ -1057,25 +1067,6 @@ static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyOb
                     return rc;
             }
             value = decode(s, s->b + vs, s->b + ve, 1);
-            /* the model build normalises every reference: do it here, where it costs a tenth */
-            if (value && !hprops && PyDict_GET_SIZE(out->mrid_cache) < MRID_CACHE_MAX) {
-                PyObject *known = PyDict_GetItemWithError(out->mrid_cache, value);
-                if (!known && !PyErr_Occurred()) {
-                    Py_ssize_t vlen;
-                    const char *vtext = PyUnicode_AsUTF8AndSize(value, &vlen);
-                    PyObject *m = vtext ? normalise(out->normalise_mrid, vtext, vlen, value) : NULL;
-                    if (!m || PyDict_SetItem(out->mrid_cache, value, m) < 0) {
-                        Py_XDECREF(m);
-                        Py_DECREF(value);
-                        return ERROR;
-                    }
-                    Py_DECREF(m);
-                }
-                if (PyErr_Occurred()) {
-                    Py_DECREF(value);
-                    return ERROR;
-                }
-            }
         } else {
             return FALLBACK;
         }
@@ -1296,16 +1287,16 @@ static void free_scanner(Scanner *s) {
 }
 
 PyDoc_STRVAR(scan_doc,
-             "scan(data, di, merged_object, normalise_mrid, header_tags, cim_namespaces, mrid_cache)\n--\n\n"
+             "scan(data, di, merged_object, normalise_mrid, header_tags, cim_namespaces)\n--\n\n"
              "Read an RDF/XML document into per-mRID descriptions; None where the lxml path must read it.\n"
              "Returns (nsmap, root_attrib, header, descriptions, literal_refs, object_tags, predicate_tags,\n"
              "header_predicates, n_objects, cim_namespace); header is (tag, 'ID'|'about', ident, line, props).");
 
 static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (nargs != 7 || !PyBytes_Check(args[0]) || !PyLong_Check(args[1]) || !PyDict_CheckExact(args[6])) {
-        PyErr_SetString(PyExc_TypeError, "scan(data: bytes, di: int, merged_object, normalise_mrid, header_tags, "
-                                         "cim_namespaces, mrid_cache: dict)");
+    if (nargs != 6 || !PyBytes_Check(args[0]) || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "scan(data: bytes, di: int, merged_object, normalise_mrid, header_tags, cim_namespaces)");
         return NULL;
     }
     Scanner s;
@@ -1321,7 +1312,6 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     memset(&out, 0, sizeof out);
     out.merged_type = args[2];
     out.normalise_mrid = args[3];
-    out.mrid_cache = args[6];
     out.di = args[1];
     out.kind_lit = PyLong_FromLong(0);
     out.kind_ref = PyLong_FromLong(1);
@@ -1442,24 +1432,34 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
         long kind = PyLong_AsLong(PyTuple_GET_ITEM(stored, 1));
         if (kind == -1 && PyErr_Occurred())
             goto error;
-        PyObject *target = NULL, *tobj = NULL; /* borrowed from the cache and from objects */
+        PyObject *tobj = NULL; /* the merged object referred to, borrowed from objects */
         if (kind == 1) {
-            target = PyDict_GetItemWithError(cache, value);
-            if (!target) {
+            /* the mRID of the reference worked out here rather than looked up in cimflow.ids' memo: a lookup
+               in a table of a million references costs more than the few dozen bytes of work */
+            Py_ssize_t vn;
+            const char *vt = PyUnicode_AsUTF8AndSize(value, &vn);
+            PyObject *key = vt ? normalise_plain(vt, vn, value) : NULL;
+            if (!key) {
                 if (PyErr_Occurred())
                     goto error;
-                goto defer;
+                key = PyDict_GetItemWithError(cache, value); /* unusual text: normalised by cimflow.ids before? */
+                if (!key) {
+                    if (PyErr_Occurred())
+                        goto error;
+                    goto defer;
+                }
+                Py_INCREF(key);
             }
-            tobj = PyDict_GetItemWithError(objects, target);
-            if (!tobj && PyErr_Occurred())
-                goto error;
+            tobj = PyDict_GetItemWithError(objects, key);
+            Py_DECREF(key);
             if (!tobj) {
+                if (PyErr_Occurred())
+                    goto error;
                 int internal = internal_reference(value);
                 if (internal < 0)
                     goto error;
                 if (internal)
                     goto defer; /* a dangling reference: CF101 */
-                target = NULL;
             }
         }
         entry = PyDict_GetItemWithError(plan, name);
@@ -1503,7 +1503,7 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
                 (check == 1 && d < 0) || (check == 2 && d <= 0))
                 goto defer;
             fast = 1;
-        } else if (read == R_REF && target) {
+        } else if (read == R_REF && tobj) {
             if (targets != Py_None) {
                 PyObject *tcls = slot_get(tobj, s_cim_class);
                 if (!tcls)

@@ -263,7 +263,7 @@ def read_native(source: Document, di: int) -> RawDocument | None:
     lxml path then reports)."""
     if _NATIVE is None:
         return None
-    got = _NATIVE.scan(source.data, di, MergedObject, normalise_mrid, ns.HEADER_TAGS, ns.CIM_NAMESPACES, _MRID_CACHE)
+    got = _NATIVE.scan(source.data, di, MergedObject, normalise_mrid, ns.HEADER_TAGS, ns.CIM_NAMESPACES)
     if got is None:
         return None
     nsmap, root_attrib, head, objects, literals, object_tags, preds, header_preds, n_objects, cim_namespace = got

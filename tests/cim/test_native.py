@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import shutil
 import sysconfig
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -330,19 +331,28 @@ _uuid_like = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(ident=_uuid_like, underscore=st.booleans())
 def test_native_normalises_identifiers_as_python_does(ident: str, underscore: bool) -> None:
-    """The reader's C normalisation of object identifiers and references (lower-cased UUIDs, one leading
-    underscore and the part before '#' dropped) gives the mRID that cimflow.ids gives."""
+    """The C normalisation of object identifiers (by the reader) and of references (by the model build):
+    lower-cased UUIDs, one leading underscore and the part before '#' dropped, as cimflow.ids does it."""
+    from cimflow.cim.build import build_network
+    from cimflow.cim.ingest import ingest
+
     raw = ("_" if underscore else "") + ident
     body = (
-        f'><cim:A rdf:ID="{raw}"><cim:A.b rdf:resource="#{raw}"/></cim:A>'
-        f'<cim:A rdf:about="urn:uuid:{ident}"/></rdf:RDF>'
+        f'><cim:ACLineSegment rdf:ID="{raw}"/><cim:Terminal rdf:ID="_t">'
+        f'<cim:Terminal.ConductingEquipment rdf:resource="#{raw}"/></cim:Terminal>'
+        f'<cim:Breaker rdf:about="urn:uuid:{ident}"/></rdf:RDF>'
     )
-    ids.forget_normalised()
-    native = _assert_same(_HEAD + body.encode())  # object identifiers: as the lxml path reads them
+    data = _HEAD + body.encode()
+    native = _assert_same(data)  # object identifiers: as the lxml path reads them
     assert native.descriptions is not None
-    assert [o.mrid for o in native.descriptions.objects] == [ids._normalise(raw), ids._normalise(f"urn:uuid:{ident}")]
-    assert ids._CACHE[f"#{raw}"] == ids._normalise(f"#{raw}")  # references: the memo the model build reads
-    ids.forget_normalised()
+    expected = [ids._normalise(raw), "t", ids._normalise(f"urn:uuid:{ident}")]
+    assert [o.mrid for o in native.descriptions.objects] == expected
+    with tempfile.TemporaryDirectory() as folder:  # one file per example (hypothesis runs hundreds)
+        path = Path(folder) / "t.xml"
+        path.write_bytes(data)
+        network = build_network(ingest([path]).value).value
+    assert network is not None
+    assert network.terminals["t"].conducting_equipment == ids._normalise(f"#{raw}")  # the reference, resolved
 
 
 @needs_native
