@@ -1438,6 +1438,8 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
                in a table of a million references costs more than the few dozen bytes of work */
             Py_ssize_t vn;
             const char *vt = PyUnicode_AsUTF8AndSize(value, &vn);
+            if (!vt)
+                PyErr_Clear(); /* not text with a UTF-8 form: the Python builder decides */
             PyObject *key = vt ? normalise_plain(vt, vn, value) : NULL;
             if (!key) {
                 if (PyErr_Occurred())

@@ -374,3 +374,25 @@ def test_references_are_the_model_keys_themselves() -> None:
     ]
     assert len(refs) > 100
     assert all(keys[r] is r for r in refs)
+
+
+@needs_native
+def test_a_reference_without_a_utf8_form_goes_to_the_python_builder() -> None:
+    """A reference the C build cannot read as UTF-8 (a lone surrogate, which only a caller's own dataset can
+    hold) is left to the Python builder, which keeps it and reports it dangling: no exception from the
+    native loop."""
+    from cimflow.cim.build import build_network
+    from cimflow.cim.ingest import ingest
+
+    dataset = ingest([_HERE / "cim" / "rules" / "cf101_dangling.xml"]).value
+    assert dataset is not None
+    read = dataset.documents[0].descriptions
+    assert read is not None
+    terminal = next(o for o in read.objects if o.mrid == "T_GRID")
+    stored = terminal.props["Terminal.ConductingEquipment"]
+    assert isinstance(stored, tuple)
+    terminal.props["Terminal.ConductingEquipment"] = ("#_\udc80", *stored[1:])
+    built = build_network(dataset)
+    assert built.value is not None
+    assert built.value.terminals["T_GRID"].conducting_equipment == "\udc80"
+    assert any(f.code == "CF101" and f.location.mrid == "T_GRID" for f in built.findings)
