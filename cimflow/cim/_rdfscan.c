@@ -1438,9 +1438,11 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
                in a table of a million references costs more than the few dozen bytes of work */
             Py_ssize_t vn;
             const char *vt = PyUnicode_AsUTF8AndSize(value, &vn);
-            if (!vt)
+            if (!vt) {
                 PyErr_Clear(); /* not text with a UTF-8 form: the Python builder decides */
-            PyObject *key = vt ? normalise_plain(vt, vn, value) : NULL;
+                goto defer;
+            }
+            PyObject *key = normalise_plain(vt, vn, value);
             if (!key) {
                 if (PyErr_Occurred())
                     goto error;
@@ -2207,5 +2209,10 @@ PyMODINIT_FUNC PyInit__rdfscan(void) {
     if (!s_cim_class || !s_mrid || !s_rank || !s_props || !s_doc || !s_line || !s_ident || !s_dict || !s_fields_set ||
         !s_extra || !s_private || !s_source || !s_file || !s_empty_tuple || !s_copy || !s_update || !s_digest)
         return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* the version of the functions' arguments, which cimflow.cim.descriptions checks: a module built from
+       older sources (an in-place build not redone) is then not used rather than called wrongly */
+    if (m && PyModule_AddIntConstant(m, "INTERFACE", 2) < 0)
+        Py_CLEAR(m);
+    return m;
 }

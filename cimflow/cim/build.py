@@ -297,10 +297,12 @@ class _Builder:
                     multi = False
                     pv = stored
                 kind = pv[1]
+                target_obj: MergedObject | None = None
                 if kind == ref_kind and not multi:
                     value = pv[0]
                     target = cache.get(value) or normalise_mrid(value)
-                    if target not in objects and is_internal_reference(value):
+                    target_obj = objects.get(target)
+                    if target_obj is None and is_internal_reference(value):
                         self.check_reference(obj, name, pv)
                 else:
                     target = None
@@ -337,7 +339,6 @@ class _Builder:
                                     make_finding(_CHECK_META[check], self.loc(obj, name, pv), ctx={"value": f"{v:g}"})
                                 )
                 elif read is ref_read and target is not None:
-                    target_obj = objects.get(target)
                     # the merged object's own mRID (the model's key) rather than the equal string made from the
                     # reference, as the native loop stores it: later lookups find the key by identity
                     v = target if target_obj is None else target_obj.mrid

@@ -25,15 +25,20 @@ from cimflow.gcpause import release_freed_memory
 from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, normalise_mrid
 
+# the arguments this module passes the native functions (the module's INTERFACE; 1 before it had one)
+_INTERFACE = 2
+
 
 def _load_native() -> ModuleType | None:
-    """The native reader (``cimflow/cim/_rdfscan.c``), unless it was not built or ``CIMFLOW_NATIVE=0``."""
+    """The native reader (``cimflow/cim/_rdfscan.c``), unless it was not built, was built from older
+    sources (an in-place build not redone since its functions changed), or ``CIMFLOW_NATIVE=0``."""
     if not native_enabled():
         return None
     try:
-        return importlib.import_module("cimflow.cim._rdfscan")
+        module = importlib.import_module("cimflow.cim._rdfscan")
     except ImportError:  # installed without a C compiler: lxml reads every document
         return None
+    return module if getattr(module, "INTERFACE", 1) == _INTERFACE else None
 
 
 _NATIVE = _load_native()

@@ -380,7 +380,7 @@ def test_references_are_the_model_keys_themselves() -> None:
 def test_a_reference_without_a_utf8_form_goes_to_the_python_builder() -> None:
     """A reference the C build cannot read as UTF-8 (a lone surrogate, which only a caller's own dataset can
     hold) is left to the Python builder, which keeps it and reports it dangling: no exception from the
-    native loop."""
+    native loop, also for the second object with it, after the Python builder has memoised its mRID."""
     from cimflow.cim.build import build_network
     from cimflow.cim.ingest import ingest
 
@@ -388,11 +388,30 @@ def test_a_reference_without_a_utf8_form_goes_to_the_python_builder() -> None:
     assert dataset is not None
     read = dataset.documents[0].descriptions
     assert read is not None
-    terminal = next(o for o in read.objects if o.mrid == "T_GRID")
-    stored = terminal.props["Terminal.ConductingEquipment"]
-    assert isinstance(stored, tuple)
-    terminal.props["Terminal.ConductingEquipment"] = ("#_\udc80", *stored[1:])
+    terminals = [o for o in read.objects if o.cim_class == "Terminal"]
+    assert len(terminals) >= 2
+    for terminal in terminals:
+        stored = terminal.props["Terminal.ConductingEquipment"]
+        assert isinstance(stored, tuple)
+        terminal.props["Terminal.ConductingEquipment"] = ("#_\udc80", *stored[1:])
     built = build_network(dataset)
     assert built.value is not None
-    assert built.value.terminals["T_GRID"].conducting_equipment == "\udc80"
-    assert any(f.code == "CF101" and f.location.mrid == "T_GRID" for f in built.findings)
+    assert {t.conducting_equipment for t in built.value.terminals.values()} == {"\udc80"}
+    dangling = {f.location.mrid for f in built.findings if f.code == "CF101"}
+    assert {t.mrid for t in terminals} <= dangling
+
+
+def test_a_native_module_built_from_older_sources_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An in-place build not redone since the native functions' arguments changed (no INTERFACE, or
+    another one) is left unused, so every document is read through lxml instead of calling it wrongly."""
+    import types
+
+    monkeypatch.setenv("CIMFLOW_NATIVE", "1")
+    stale = types.ModuleType("cimflow.cim._rdfscan")
+    real = descriptions.importlib.import_module
+    monkeypatch.setattr(
+        descriptions.importlib, "import_module", lambda name: stale if name == "cimflow.cim._rdfscan" else real(name)
+    )
+    assert descriptions._load_native() is None
+    stale.INTERFACE = descriptions._INTERFACE  # type: ignore[attr-defined]
+    assert descriptions._load_native() is stale
