@@ -231,7 +231,7 @@ class _Builder:
     def check_reference(self, obj: MergedObject, name: str, pv: PropValue) -> None:
         """Report a reference to an object that is in none of the inputs (CF101)."""
         value = pv[0]
-        target = _MRID_CACHE.get(value) or normalise_mrid(value)
+        target = normalise_mrid(value)
         if target in self.merged.objects or not is_internal_reference(value):
             return
         self.findings.append(make_finding(dcodes.DANGLING_REFERENCE, self.loc(obj, name, pv), ctx={"target": value}))
@@ -300,7 +300,7 @@ class _Builder:
                 target_obj: MergedObject | None = None
                 if kind == ref_kind and not multi:
                     value = pv[0]
-                    target = cache.get(value) or normalise_mrid(value)
+                    target = normalise_mrid(value)  # memoised there
                     target_obj = objects.get(target)
                     if target_obj is None and is_internal_reference(value):
                         self.check_reference(obj, name, pv)
