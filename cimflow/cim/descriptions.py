@@ -22,7 +22,6 @@ from cimflow.cim.rdf import Kind, RawDocument, RawObject, cim_namespace_of, docu
 from cimflow.cim.source import Document
 from cimflow.config import native_enabled
 from cimflow.gcpause import release_freed_memory
-from cimflow.ids import _CACHE as _MRID_CACHE
 from cimflow.ids import MRID, normalise_mrid
 
 # the arguments this module passes the native functions (the module's INTERFACE; 1 before it had one)
@@ -138,7 +137,6 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
     n_objects = 0
     rdf_id, rdf_about, resource = ns.RDF_ID, ns.RDF_ABOUT, ns.RDF_RESOURCE
     header_tags = ns.HEADER_TAGS
-    mrid_cache = _MRID_CACHE
     lit, ref, xml = _LITERAL, _REF, _XML
     append = descriptions.append
     for el in root:
@@ -163,7 +161,7 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
         n_objects += 1
         object_tags.add(tag)
         ident = items[0][1]
-        mrid = mrid_cache.get(ident) or normalise_mrid(ident)
+        mrid = normalise_mrid(ident)  # memoised there
         props: dict[str, PropValue | list[PropValue]] = {}
         for p in el:
             ptag = p.tag
