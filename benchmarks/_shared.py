@@ -45,12 +45,20 @@ def write_feeder_in_child(n: int, folder: Path, *, pv_share: float = 0.0) -> lis
 def measure_in_child(script: str, n: int, *, pv_share: float = 0.0) -> dict[str, object]:
     """Write the feeder of ``n`` buses from one interpreter, run ``script --one n --dir FOLDER`` in another,
     and return the JSON row it prints last."""
+    return measure_in_children(script, n, pv_share=pv_share, repeat=1)[0]
+
+
+def measure_in_children(script: str, n: int, *, pv_share: float = 0.0, repeat: int = 1) -> list[dict[str, object]]:
+    """:func:`measure_in_child` ``repeat`` times on one feeder (written once), each run in a new interpreter."""
+    rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as folder:
         write_feeder_in_child(n, Path(folder), pv_share=pv_share)
-        proc = subprocess.run(
-            [sys.executable, script, "--one", str(n), "--dir", folder], capture_output=True, text=True, check=True
-        )
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+        for _ in range(repeat):
+            proc = subprocess.run(
+                [sys.executable, script, "--one", str(n), "--dir", folder], capture_output=True, text=True, check=True
+            )
+            rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return rows
 
 
 def peak_mb() -> float:
