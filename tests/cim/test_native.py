@@ -204,6 +204,42 @@ def test_malformed_documents_are_left_to_lxml(body: bytes) -> None:
     assert native is None
 
 
+@needs_native
+@pytest.mark.parametrize(
+    ("chars", "readable"),
+    [
+        pytest.param(b"\x01", False, id="control"),
+        pytest.param(b"\x7f", True, id="delete"),
+        pytest.param(b"\x80", False, id="lone-continuation"),
+        pytest.param(b"\xc0\x80", False, id="overlong-nul"),
+        pytest.param(b"\xed\xa0\x80", False, id="utf8-surrogate"),
+        pytest.param(b"\xef\xbf\xbe", False, id="fffe"),
+        pytest.param(b"\xf4\x90\x80\x80", False, id="beyond-10ffff"),
+        pytest.param(b"\xc3", False, id="cut-sequence"),
+        pytest.param("é".encode(), True, id="two-bytes"),
+        pytest.param("€".encode(), True, id="three-bytes"),
+        pytest.param("𝄞".encode(), True, id="four-bytes"),
+        pytest.param(b"\t\r\n", True, id="white-space"),
+    ],
+)
+def test_the_text_check_finds_a_character_wherever_it_lies(chars: bytes, readable: bool) -> None:
+    """The reader checks the document's characters sixteen bytes at a time: a character refused (or
+    accepted) must be so at every offset from those blocks, in a value and in an identifier."""
+    for k in range(34):
+        pad = b"x" * k
+        for body in (
+            _HEAD + b'><cim:A rdf:ID="_1"><cim:A.b>' + pad + chars + b"y</cim:A.b></cim:A></rdf:RDF>",
+            _HEAD + b'><cim:A rdf:ID="_' + pad + chars + b'"/></rdf:RDF>',
+        ):
+            native, lxml_read = _both(body)
+            if not readable:
+                assert lxml_read is None, body
+                assert native is None, body
+            elif lxml_read is not None:
+                assert native is not None, body
+                assert _state(native) == _state(lxml_read), body
+
+
 _ALPHABET = [
     b"<", b">", b"/", b"&", b"&amp;", b"&#10;", b"&#xD;", b'"', b"'", b"=", b" ", b"\n", b"\r", b"\t", b":", b"-",
     b"!--", b"]]>", b"<!--x-->", b"<?p x?>", "é".encode(), b"\xff", b"\x00", b"_", b"#", b'rdf:ID="_q"',
