@@ -83,6 +83,7 @@ typedef struct {
     const char *tq;          /* name of the last start tag */
     Py_ssize_t tql;
     PyObject *header_tags, *cim_namespaces;
+    int ascii;               /* every byte of the document is ASCII (valid_document_text) */
 } Scanner;
 
 /* ---------------------------------------------------------------- characters */
@@ -95,9 +96,11 @@ static inline int name_char(unsigned char c) {
     return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
 
-/* UTF-8 well-formedness and XML 1.0 Char production over the whole document. */
+/* UTF-8 well-formedness and XML 1.0 Char production over the whole document: 0 if it fails, 2 if every
+   byte is ASCII (its text then needs no decoding), else 1. */
 static int valid_document_text(const unsigned char *p, Py_ssize_t n) {
     Py_ssize_t i = 0;
+    int ascii = 1;
 #if defined(__SSE2__)
     const __m128i space = _mm_set1_epi8(0x20), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
     const __m128i cr = _mm_set1_epi8('\r');
@@ -129,6 +132,7 @@ static int valid_document_text(const unsigned char *p, Py_ssize_t n) {
         }
         unsigned int cp;
         int len;
+        ascii = 0;
         if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
         else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
         else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
@@ -147,7 +151,29 @@ static int valid_document_text(const unsigned char *p, Py_ssize_t n) {
             return 0;
         i += len;
     }
-    return 1;
+    return ascii ? 2 : 1;
+}
+
+/* The first byte of [p, e) equal to a, b, c or d (repeat one to look for fewer), or e. The values and
+   texts are searched this way for the few bytes that need work (references, "]]>", white space to
+   normalise): most have none. */
+static inline const char *find_any(const char *p, const char *e, char a, char b, char c, char d) {
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c), vd = _mm_set1_epi8(d);
+    while (e - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vd)));
+        int hit = _mm_movemask_epi8(m);
+        if (hit)
+            return p + __builtin_ctz((unsigned int)hit);
+        p += 16;
+    }
+#endif
+    for (; p < e; p++)
+        if (*p == a || *p == b || *p == c || *p == d)
+            return p;
+    return e;
 }
 
 static inline int valid_char(unsigned long cp) {
@@ -202,7 +228,7 @@ static Py_ssize_t reference(const char *p, const char *e, unsigned long *cp) {
 
 /* Character data in [p, e) (no '<' inside): every reference valid and no "]]>". */
 static int check_chardata(const char *p, const char *e) {
-    for (const char *q = p; q < e; q++) {
+    for (const char *q = find_any(p, e, '&', ']', '&', ']'); q < e; q++) {
         if (*q == '&') {
             unsigned long cp;
             Py_ssize_t k = reference(q, e, &cp);
@@ -246,14 +272,15 @@ static size_t put_utf8(char *o, unsigned long cp) {
 
 /* Decode text (attr = 0) or an attribute value (attr = 1) in [p, e), already checked, into a str. */
 static PyObject *decode(Scanner *s, const char *p, const char *e, int attr) {
-    const char *q = p;
-    for (; q < e; q++) {
-        char c = *q;
-        if (c == '&' || c == '\r' || (attr && (c == '\n' || c == '\t')))
-            break;
+    const char *q = attr ? find_any(p, e, '&', '\r', '\n', '\t') : find_any(p, e, '&', '\r', '&', '\r');
+    if (q == e) {
+        if (!s->ascii)
+            return PyUnicode_DecodeUTF8(p, e - p, "strict");
+        PyObject *text = PyUnicode_New(e - p, 127); /* checked ASCII: the bytes are the characters */
+        if (text)
+            memcpy(PyUnicode_1BYTE_DATA(text), p, (size_t)(e - p));
+        return text;
     }
-    if (q == e)
-        return PyUnicode_DecodeUTF8(p, e - p, "strict");
     if (!ensure_scratch(s, (size_t)(e - p) + 4))
         return NULL;
     char *o = s->sbuf;
@@ -1347,8 +1374,10 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     s.line = 1;
     s.header_tags = args[4];
     s.cim_namespaces = args[5];
-    if (!valid_document_text((const unsigned char *)s.b, s.n))
+    int text = valid_document_text((const unsigned char *)s.b, s.n);
+    if (!text)
         Py_RETURN_NONE;
+    s.ascii = text == 2;
     Out out;
     memset(&out, 0, sizeof out);
     out.merged_type = args[2];

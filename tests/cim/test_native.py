@@ -220,23 +220,35 @@ def test_malformed_documents_are_left_to_lxml(body: bytes) -> None:
         pytest.param("€".encode(), True, id="three-bytes"),
         pytest.param("𝄞".encode(), True, id="four-bytes"),
         pytest.param(b"\t\r\n", True, id="white-space"),
+        pytest.param(b"\r\n\t", True, id="white-space-2"),
+        pytest.param(b"&amp;", True, id="reference"),
+        pytest.param(b"&#233;&#x20AC;", True, id="character-references"),
+        pytest.param(b"]]>", None, id="cdata-end"),  # refused in text, allowed in an attribute (left to lxml)
+        pytest.param(b"]]", True, id="brackets"),
+        pytest.param(b"&bad;", False, id="undefined-entity"),
     ],
 )
-def test_the_text_check_finds_a_character_wherever_it_lies(chars: bytes, readable: bool) -> None:
-    """The reader checks the document's characters sixteen bytes at a time: a character refused (or
-    accepted) must be so at every offset from those blocks, in a value and in an identifier."""
+def test_the_text_check_finds_a_character_wherever_it_lies(chars: bytes, readable: bool | None) -> None:
+    """The reader checks the document's characters, and looks for the bytes a value needs work for, sixteen
+    bytes at a time: a character refused (or accepted, or decoded) must be so at every offset from those
+    blocks, in a value and in an identifier, in an ASCII document and in one that is not. ``None``: lxml
+    may read it where the native reader leaves it to lxml."""
     for k in range(34):
         pad = b"x" * k
         for body in (
             _HEAD + b'><cim:A rdf:ID="_1"><cim:A.b>' + pad + chars + b"y</cim:A.b></cim:A></rdf:RDF>",
             _HEAD + b'><cim:A rdf:ID="_' + pad + chars + b'"/></rdf:RDF>',
+            _HEAD + b'><cim:A rdf:ID="_1"><cim:A.b>\xc3\xa9' + pad + chars + b"y</cim:A.b></cim:A></rdf:RDF>",
         ):
             native, lxml_read = _both(body)
-            if not readable:
+            if readable is False:
                 assert lxml_read is None, body
+            if lxml_read is None:
                 assert native is None, body
-            elif lxml_read is not None:
+                continue
+            if readable:
                 assert native is not None, body
+            if native is not None:
                 assert _state(native) == _state(lxml_read), body
 
 
