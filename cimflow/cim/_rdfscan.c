@@ -71,8 +71,9 @@ typedef struct {
     Py_ssize_t ns_plen[MAX_NS];
     PyObject *ns_uri[MAX_NS];
     PyObject *default_ns;
-    /* tag table: open addressing on (qname, is_attr) */
-    Tag *tags;
+    /* tag table: open addressing on (qname, is_attr), of Tags allocated one by one, so that a Tag found
+       stays where it is while the table grows (the object's Tag is used after its properties') */
+    Tag **tags;
     size_t tcap, tcount;
     /* scratch for decoded text */
     char *sbuf;
@@ -351,19 +352,19 @@ static uint64_t hash_name(const char *q, Py_ssize_t n, int is_attr) {
 
 static int grow_tags(Scanner *s) {
     size_t ncap = s->tcap ? s->tcap * 2 : 512;
-    Tag *nt = PyMem_Calloc(ncap, sizeof(Tag));
+    Tag **nt = PyMem_Calloc(ncap, sizeof(Tag *));
     if (!nt) {
         PyErr_NoMemory();
         return 0;
     }
     for (size_t i = 0; i < s->tcap; i++) {
-        Tag *t = &s->tags[i];
-        if (!t->q)
+        Tag *t = s->tags[i];
+        if (!t)
             continue;
         size_t j = hash_name(t->q, t->qlen, t->is_attr) & (ncap - 1);
-        while (nt[j].q)
+        while (nt[j])
             j = (j + 1) & (ncap - 1);
-        nt[j] = *t;
+        nt[j] = t;
     }
     PyMem_Free(s->tags);
     s->tags = nt;
@@ -378,8 +379,8 @@ static Tag *lookup(Scanner *s, const char *q, Py_ssize_t n, int is_attr, int *rc
         return NULL;
     }
     size_t mask = s->tcap - 1, j = hash_name(q, n, is_attr) & mask;
-    while (s->tags[j].q) {
-        Tag *t = &s->tags[j];
+    while (s->tags[j]) {
+        Tag *t = s->tags[j];
         if (t->qlen == n && t->is_attr == is_attr && memcmp(t->q, q, (size_t)n) == 0)
             return t;
         j = (j + 1) & mask;
@@ -458,7 +459,16 @@ static Tag *lookup(Scanner *s, const char *q, Py_ssize_t n, int is_attr, int *rc
         return NULL;
     }
     const char *dot = memchr(local, '.', (size_t)llen);
-    Tag *t = &s->tags[j];
+    Tag *t = PyMem_Calloc(1, sizeof(Tag));
+    if (!t) {
+        Py_XDECREF(uri);
+        Py_DECREF(loc);
+        Py_DECREF(clark);
+        PyErr_NoMemory();
+        *rc = ERROR;
+        return NULL;
+    }
+    s->tags[j] = t;
     t->q = q;
     t->qlen = n;
     t->is_attr = is_attr;
@@ -1340,12 +1350,13 @@ static int parse_epilog(Scanner *s) {
 
 static void free_scanner(Scanner *s) {
     for (size_t i = 0; i < s->tcap; i++) {
-        Tag *t = &s->tags[i];
-        if (!t->q)
+        Tag *t = s->tags[i];
+        if (!t)
             continue;
         Py_XDECREF(t->clark);
         Py_XDECREF(t->local);
         Py_XDECREF(t->uri);
+        PyMem_Free(t);
     }
     PyMem_Free(s->tags);
     PyMem_Free(s->sbuf);

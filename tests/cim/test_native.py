@@ -252,6 +252,24 @@ def test_the_text_check_finds_a_character_wherever_it_lies(chars: bytes, readabl
                 assert _state(native) == _state(lxml_read), body
 
 
+@needs_native
+def test_more_names_than_the_first_tag_table_holds() -> None:
+    """The reader's table of tag and attribute names grows past 256 names while an object's properties are
+    read; the object's own tag must stay valid through that (it once pointed into the old table: a crash)."""
+    props = b"".join(b"<cim:A.p%d>%d</cim:A.p%d>" % (i, i, i) for i in range(400))
+    body = (
+        _HEAD
+        + b'><cim:A rdf:ID="_1">'
+        + props
+        + b'</cim:A><cim:B rdf:ID="_2">'
+        + props.replace(b"A.p", b"B.q")
+        + b"</cim:B></rdf:RDF>"
+    )
+    read = _assert_same(body)
+    assert read.descriptions is not None
+    assert [(o.cim_class, len(o.props)) for o in read.descriptions.objects] == [("A", 400), ("B", 400)]
+
+
 _ALPHABET = [
     b"<", b">", b"/", b"&", b"&amp;", b"&#10;", b"&#xD;", b'"', b"'", b"=", b" ", b"\n", b"\r", b"\t", b":", b"-",
     b"!--", b"]]>", b"<!--x-->", b"<?p x?>", "é".encode(), b"\xff", b"\x00", b"_", b"#", b'rdf:ID="_q"',
