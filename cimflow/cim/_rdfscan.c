@@ -40,7 +40,7 @@ static const char XML_NS[] = "http://www.w3.org/XML/1998/namespace";
 
 enum { A_OTHER = 0, A_ID = 1, A_ABOUT = 2, A_RESOURCE = 3, A_XMLNS = 4 };
 
-typedef struct {
+typedef struct Tag_ {
     const char *q;          /* qualified name as written (points into the document) */
     Py_ssize_t qlen;
     int is_attr;
@@ -51,6 +51,7 @@ typedef struct {
     int assoc;              /* local name is Class.Role with an upper-case role: an association */
     int is_header;          /* md:FullModel / dm:DifferenceModel */
     int seen_class, seen_pred, seen_hpred;
+    struct Tag_ *next;      /* elements: the element tag that came next the last time this one came */
 } Tag;
 
 typedef struct {
@@ -85,6 +86,8 @@ typedef struct {
     Py_ssize_t tql;
     PyObject *header_tags, *cim_namespaces;
     int ascii;               /* every byte of the document is ASCII (valid_document_text) */
+    Tag *prev;               /* the element tag next_child found last */
+    Tag *last_attr;          /* the attribute tag resolve_attrs found last */
 } Scanner;
 
 /* ---------------------------------------------------------------- characters */
@@ -505,10 +508,18 @@ static inline void skip_ws(Scanner *s) {
 }
 
 /* The start tag at s->pos ('<' already consumed): name, attributes (values checked), '>' or '/>'. */
+static int parse_attributes(Scanner *s);
+
 static int parse_start_tag(Scanner *s) {
     int rc = parse_name(s, &s->tq, &s->tql);
     if (rc)
         return rc;
+    return parse_attributes(s);
+}
+
+/* The rest of a start tag, after its name. */
+static int parse_attributes(Scanner *s) {
+    int rc;
     s->nattrs = 0;
     s->empty = 0;
     const char *b = s->b;
@@ -533,8 +544,18 @@ static int parse_start_tag(Scanner *s) {
         if (s->pos == before || s->nattrs >= MAX_ATTRS)
             return FALLBACK; /* attributes must be separated by white space */
         Attr *a = &s->attrs[s->nattrs];
-        if ((rc = parse_name(s, &a->q, &a->qlen)))
-            return rc;
+        /* the name of the last attribute resolved, if written here (as for element names in next_child) */
+        Tag *known = s->last_attr;
+        if (known && s->n - s->pos > known->qlen && memcmp(b + s->pos, known->q, (size_t)known->qlen) == 0 &&
+            !name_char((unsigned char)b[s->pos + known->qlen])) {
+            a->q = b + s->pos;
+            a->qlen = known->qlen;
+            s->pos += known->qlen;
+        } else {
+            known = NULL;
+            if ((rc = parse_name(s, &a->q, &a->qlen)))
+                return rc;
+        }
         skip_ws(s);
         if (s->pos >= s->n || b[s->pos] != '=')
             return FALLBACK;
@@ -544,14 +565,17 @@ static int parse_start_tag(Scanner *s) {
             return FALLBACK;
         char quote = b[s->pos++];
         const char *v = b + s->pos, *end = memchr(v, quote, (size_t)(s->n - s->pos));
-        if (!end || end - v > MAX_TEXT || memchr(v, '<', (size_t)(end - v)) || !check_chardata(v, end))
+        if (!end || end - v > MAX_TEXT)
+            return FALLBACK;
+        const char *w = find_any(v, end, '<', '&', ']', '<'); /* most values have none of these */
+        if (w < end && (memchr(w, '<', (size_t)(end - w)) || !check_chardata(w, end)))
             return FALLBACK;
         for (int k = 0; k < s->nattrs; k++)
             if (s->attrs[k].qlen == a->qlen && memcmp(s->attrs[k].q, a->q, (size_t)a->qlen) == 0)
                 return FALLBACK; /* attribute given twice */
         a->vstart = v - b;
         a->vend = end - b;
-        a->tag = NULL;
+        a->tag = known; /* NULL: resolve_attrs looks it up */
         s->pos = end - b + 1;
         s->nattrs++;
     }
@@ -563,9 +587,9 @@ static int resolve_attrs(Scanner *s) {
     int rc = OK;
     for (int k = 0; k < s->nattrs; k++) {
         Attr *a = &s->attrs[k];
-        a->tag = lookup(s, a->q, a->qlen, 1, &rc);
-        if (!a->tag)
+        if (!a->tag && !(a->tag = lookup(s, a->q, a->qlen, 1, &rc)))
             return rc;
+        s->last_attr = a->tag;
         for (int m = 0; m < k; m++) {
             int eq = PyUnicode_Compare(s->attrs[m].tag->clark, a->tag->clark);
             if (eq == -1 && PyErr_Occurred())
@@ -1092,9 +1116,27 @@ static Tag *next_child(Scanner *s, const char *q, Py_ssize_t n, int *rc) {
                 return NULL;
             continue;
         }
-        if ((*rc = parse_start_tag(s)))
-            return NULL;
-        return lookup(s, s->tq, s->tql, 0, rc);
+        /* the tag that followed the previous one last time, if the same name is written here: objects of
+           one class list their properties in one order, so this spares most names their parsing, hashing
+           and look-up (the bytes equal a name already checked, followed by a byte no name has) */
+        Tag *t = s->prev ? s->prev->next : NULL;
+        if (t && s->n - s->pos > t->qlen && memcmp(s->b + s->pos, t->q, (size_t)t->qlen) == 0 &&
+            !name_char((unsigned char)s->b[s->pos + t->qlen])) {
+            s->tq = s->b + s->pos;
+            s->tql = t->qlen;
+            s->pos += t->qlen;
+            if ((*rc = parse_attributes(s)))
+                return NULL;
+        } else {
+            if ((*rc = parse_start_tag(s)))
+                return NULL;
+            if (!(t = lookup(s, s->tq, s->tql, 0, rc)))
+                return NULL;
+            if (s->prev)
+                s->prev->next = t;
+        }
+        s->prev = t;
+        return t;
     }
 }
 

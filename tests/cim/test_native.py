@@ -270,6 +270,24 @@ def test_more_names_than_the_first_tag_table_holds() -> None:
     assert [(o.cim_class, len(o.props)) for o in read.descriptions.objects] == [("A", 400), ("B", 400)]
 
 
+@needs_native
+def test_names_that_begin_with_the_previous_name_are_read_as_written() -> None:
+    """The reader first tries the name that came next last time (the element after the previous element,
+    the last attribute): a name that the guess begins, or that begins the guess, is another name."""
+    objects = b"".join(
+        b'<cim:A rdf:ID="_%d"><cim:A.b>1</cim:A.b><cim:A.bc>2</cim:A.bc><cim:A.b>3</cim:A.b>'
+        b'<cim:A.b rdf:resource="#_x"/><cim:A.bc rdf:resource="#_z"/></cim:A>'
+        b'<cim:C rdf:ID="_c%d"/><cim:C rdf:IDx="_q"/><cim:AB rdf:about="#_%d"><cim:A.b>4</cim:A.b></cim:AB>' % (i, i, i)
+        for i in range(3)
+    )
+    read = _assert_same(_HEAD + b">" + objects + b"</rdf:RDF>")
+    assert read.descriptions is not None
+    first = read.descriptions.objects[0]
+    assert [o.cim_class for o in read.descriptions.objects] == ["A", "C", "AB"] * 3  # rdf:IDx is no rdf:ID
+    assert [v[0] for v in first.props["A.b"]] == ["1", "3", "#_x"]
+    assert [v[0] for v in first.props["A.bc"]] == ["2", "#_z"]
+
+
 _ALPHABET = [
     b"<", b">", b"/", b"&", b"&amp;", b"&#10;", b"&#xD;", b'"', b"'", b"=", b" ", b"\n", b"\r", b"\t", b":", b"-",
     b"!--", b"]]>", b"<!--x-->", b"<?p x?>", "é".encode(), b"\xff", b"\x00", b"_", b"#", b'rdf:ID="_q"',
