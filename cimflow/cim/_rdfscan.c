@@ -1536,12 +1536,15 @@ static PyObject *enum_literal(PyObject *value) {
 }
 
 /* Read the attributes of one merged object whose reading needs no finding and no choice between spellings
-   into values; return the (name, stored) pairs the Python builder must read itself. */
+   into vals, at their fields' places in the class's layout (nl of them; each field read is set in *mask);
+   return the (name, stored) pairs the Python builder must read itself. */
+
+#define MAX_FIELDS 64 /* a class with more fields is built by the Python builder */
 
 static PyObject *last_targets, *last_cls; /* the last accepted reference target class (see below) */
 
-static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *values, PyObject *objects,
-                                PyObject *cache, PyObject *target_ok, PyObject *cgmes) {
+static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals, Py_ssize_t nl, uint64_t *mask,
+                                PyObject *objects, PyObject *cache, PyObject *target_ok, PyObject *cgmes) {
     PyObject *slow = NULL; /* made when the first attribute is left to Python */
     Py_ssize_t pos = 0;
     PyObject *name, *stored;
@@ -1595,8 +1598,12 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
                 goto error;
             continue; /* not modelled */
         }
-        /* (field, read, has quantity, check, targets, enum literals, the field's other names) */
-        PyObject *fname = PyTuple_GET_ITEM(entry, 0);
+        /* (field, read, has quantity, check, targets, enum literals, the field's other names, its place) */
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 8) {
+            PyErr_SetString(PyExc_TypeError, "a plan entry must be a tuple of 8");
+            goto error;
+        }
+        long place = PyLong_AsLong(PyTuple_GET_ITEM(entry, 7));
         long read = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
         int has_quantity = PyObject_IsTrue(PyTuple_GET_ITEM(entry, 2));
         long check = PyLong_AsLong(PyTuple_GET_ITEM(entry, 3));
@@ -1604,6 +1611,10 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
         PyObject *others = PyTuple_GET_ITEM(entry, 6);
         if (PyErr_Occurred())
             goto error;
+        if (place < 0 || place >= nl) {
+            PyErr_SetString(PyExc_ValueError, "a plan entry's place is outside the class's layout");
+            goto error;
+        }
         if (others != Py_None) {
             Py_ssize_t k = PyTuple_GET_SIZE(others);
             for (Py_ssize_t i = 0; i < k; i++) {
@@ -1703,10 +1714,8 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject *value
             fast = 1;
         }
         if (fast) {
-            int rc = PyDict_SetItem(values, fname, v);
-            Py_DECREF(v);
-            if (rc < 0)
-                goto error_nov;
+            Py_XSETREF(vals[place], v);
+            *mask |= (uint64_t)1 << place;
             continue;
         }
     defer:
@@ -1740,7 +1749,74 @@ PyDoc_STRVAR(build_objects_doc,
              "The model build's loop over merged objects (cimflow.cim.build): identifier forms, the attributes\n"
              "that need no finding, and the frozen instance as CimObject.from_checked makes it; every object\n"
              "with anything else to read, or a class in post_processed, goes to finish(mrid, obj, model,\n"
-             "values, items) in its turn, so the order of the model is the order of the merge.");
+             "values, items) in its turn, so the order of the model is the order of the merge. The plans'\n"
+             "entries end with the field's place in the class's layout; a shared set of field names is kept\n"
+             "in fields_sets under (model, bit mask of the fields read).");
+
+/* The layout (tuple of (field, default)) of a model class, made by layout_of the first time. */
+static PyObject *layout_for(PyObject *layouts, PyObject *layout_of, PyObject *model) {
+    PyObject *layout = PyDict_GetItemWithError(layouts, model);
+    if (!layout) {
+        if (PyErr_Occurred())
+            return NULL;
+        PyObject *ll = PyObject_CallOneArg(layout_of, model);
+        if (!ll)
+            return NULL;
+        Py_DECREF(ll); /* layout_of stores it */
+        layout = PyDict_GetItemWithError(layouts, model);
+        if (!layout) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_KeyError, "layout_of did not store the layout");
+            return NULL;
+        }
+    }
+    if (!PyTuple_CheckExact(layout)) {
+        PyErr_SetString(PyExc_TypeError, "a layout must be a tuple of (field, default)");
+        return NULL;
+    }
+    return layout; /* borrowed from layouts */
+}
+
+/* The place of a field in a layout, or -1. */
+static Py_ssize_t place_of(PyObject *layout, PyObject *name) {
+    Py_ssize_t nl = PyTuple_GET_SIZE(layout);
+    for (Py_ssize_t f = 0; f < nl; f++) {
+        PyObject *pair = PyTuple_GET_ITEM(layout, f);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2)
+            return -1;
+        PyObject *fname = PyTuple_GET_ITEM(pair, 0);
+        if (fname == name || (PyUnicode_Check(fname) && PyUnicode_Compare(fname, name) == 0))
+            return f;
+    }
+    return -1;
+}
+
+/* The values read so far as the dict the Python builder continues with: mRID and class, then the fields
+   read, in layout order. */
+static PyObject *values_dict(PyObject *mrid, PyObject *cls, PyObject *layout, PyObject **vals, uint64_t mask) {
+    PyObject *values = PyDict_New();
+    if (!values || PyDict_SetItem(values, s_mrid, mrid) < 0 || PyDict_SetItem(values, s_cim_class, cls) < 0) {
+        Py_XDECREF(values);
+        return NULL;
+    }
+    for (Py_ssize_t f = 0; mask && layout && f < PyTuple_GET_SIZE(layout); f++) {
+        if (!(mask >> f & 1))
+            continue;
+        PyObject *fname = PyTuple_GET_ITEM(PyTuple_GET_ITEM(layout, f), 0);
+        if (PyDict_SetItem(values, fname, vals[f]) < 0) {
+            Py_DECREF(values);
+            return NULL;
+        }
+    }
+    return values;
+}
+
+/* the places of mrid, cim_class and source in the last model's layout (every model class has them) */
+static PyObject *meta_layout;
+static Py_ssize_t meta_mrid, meta_cls, meta_src;
+/* the last (model, fields read) and its shared set of field names */
+static PyObject *last_fs_model, *last_fs;
+static uint64_t last_fs_mask;
 
 static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
@@ -1759,9 +1835,13 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
     PyObject *special = args[18], *finish = args[19], *released = args[20];
     Py_ssize_t pos = 0;
     PyObject *mrid, *obj;
+    PyObject *vals[MAX_FIELDS]; /* the fields read, at their places in the layout (set in mask) */
+    memset(vals, 0, sizeof vals);
     while (PyDict_Next(objects, &pos, &mrid, &obj)) {
         PyObject *ident = NULL, *rank = NULL, *cls = NULL, *props = NULL, *doc = NULL, *line = NULL;
-        PyObject *values = NULL, *slow = NULL, *inst = NULL, *form = NULL;
+        PyObject *values = NULL, *slow = NULL, *inst = NULL, *form = NULL, *layout = NULL;
+        uint64_t mask = 0;
+        Py_ssize_t nl = 0;
         int failed = 1;
         ident = slot_get(obj, s_ident);
         rank = ident ? slot_get(obj, s_rank) : NULL;
@@ -1807,9 +1887,6 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
                 goto done;
             }
         }
-        values = PyDict_New();
-        if (!values || PyDict_SetItem(values, s_mrid, mrid) < 0 || PyDict_SetItem(values, s_cim_class, cls) < 0)
-            goto done;
         props = slot_get(obj, s_props);
         if (!props)
             goto done;
@@ -1817,13 +1894,34 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
             PyErr_SetString(PyExc_TypeError, "props must be a dict");
             goto done;
         }
-        slow = collect_values(props, plan, values, objects, cache, target_ok, cgmes);
+        int wide = 0; /* a class this loop does not make: the Python builder reads every attribute */
+        if (model) {
+            if (!(layout = layout_for(layouts, layout_of, model)))
+                goto done;
+            Py_INCREF(layout);
+            nl = PyTuple_GET_SIZE(layout);
+            if (layout != meta_layout) {
+                Py_XSETREF(meta_layout, Py_NewRef(layout));
+                meta_mrid = place_of(layout, s_mrid);
+                meta_cls = place_of(layout, s_cim_class);
+                meta_src = place_of(layout, s_source);
+            }
+            wide = nl > MAX_FIELDS || meta_mrid < 0 || meta_cls < 0 || meta_src < 0;
+        }
+        if (wide) {
+            slow = PyDict_Items(props);
+            mask = 0;
+        } else {
+            slow = collect_values(props, plan, vals, nl, &mask, objects, cache, target_ok, cgmes);
+        }
         if (!slow)
             goto done;
         int is_special = PySet_Contains(special, cls);
         if (is_special < 0)
             goto done;
-        if (slow != s_empty_tuple || is_special) {
+        if (slow != s_empty_tuple || is_special || wide) {
+            if (!(values = values_dict(mrid, cls, layout, vals, mask)))
+                goto done;
             PyObject *fargs[5] = {mrid, obj, model ? model : Py_None, values, slow};
             PyObject *r = PyObject_Vectorcall(finish, fargs, 5, NULL);
             if (!r)
@@ -1858,71 +1956,56 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
             PyObject *src = record(source_type, snames, sargs, 2);
             if (!src)
                 goto done;
-            int rc = PyDict_SetItem(values, s_source, src);
-            Py_DECREF(src);
-            if (rc < 0)
-                goto done;
+            Py_XSETREF(vals[meta_src], src);
+            if (!(mask >> meta_mrid & 1)) /* as from_checked's values: an attribute read for the field wins */
+                vals[meta_mrid] = Py_NewRef(mrid);
+            if (!(mask >> meta_cls & 1))
+                vals[meta_cls] = Py_NewRef(cls);
+            mask |= (uint64_t)1 << meta_src | (uint64_t)1 << meta_mrid | (uint64_t)1 << meta_cls;
         }
         /* CimObject.from_checked: every field in the class's order, its value or its default, set one by one
-           (CPython keeps them in the object with keys shared by the class); one shared set of field names */
-        PyObject *layout = PyDict_GetItemWithError(layouts, model);
-        if (!layout) {
-            if (PyErr_Occurred())
-                goto done;
-            PyObject *ll = PyObject_CallOneArg(layout_of, model);
-            if (!ll)
-                goto done;
-            Py_DECREF(ll); /* layout_of stores it */
-            layout = PyDict_GetItemWithError(layouts, model);
-            if (!layout) {
-                if (!PyErr_Occurred())
-                    PyErr_SetString(PyExc_KeyError, "layout_of did not store the layout");
-                goto done;
-            }
-        }
-        if (!PyTuple_CheckExact(layout)) {
-            PyErr_SetString(PyExc_TypeError, "a layout must be a tuple of (field, default)");
-            goto done;
-        }
+           (CPython keeps them in the object with keys shared by the class); one shared set of field names
+           per class and fields read, the last one recognised without a look-up */
         {
-            Py_ssize_t nv = PyDict_GET_SIZE(values), k = 1, vp = 0;
-            PyObject *key = PyTuple_New(nv + 1), *vk, *vv;
-            if (!key)
-                goto done;
-            PyTuple_SET_ITEM(key, 0, Py_NewRef(model));
-            while (PyDict_Next(values, &vp, &vk, &vv))
-                PyTuple_SET_ITEM(key, k++, Py_NewRef(vk));
-            PyObject *fields_set = PyDict_GetItemWithError(fields_sets, key);
-            if (!fields_set) {
-                if (PyErr_Occurred()) {
-                    Py_DECREF(key);
+            PyObject *fields_set;
+            if (model == last_fs_model && mask == last_fs_mask) {
+                fields_set = last_fs;
+            } else {
+                PyObject *key = Py_BuildValue("(OK)", model, (unsigned long long)mask);
+                if (!key)
                     goto done;
+                fields_set = PyDict_GetItemWithError(fields_sets, key);
+                if (!fields_set) {
+                    if (PyErr_Occurred()) {
+                        Py_DECREF(key);
+                        goto done;
+                    }
+                    PyObject *fs = PyFrozenSet_New(NULL);
+                    for (Py_ssize_t f = 0; fs && f < nl; f++)
+                        if ((mask >> f & 1) && PySet_Add(fs, PyTuple_GET_ITEM(PyTuple_GET_ITEM(layout, f), 0)) < 0)
+                            Py_CLEAR(fs);
+                    int rc = fs ? PyDict_SetItem(fields_sets, key, fs) : -1;
+                    Py_XDECREF(fs);
+                    if (rc < 0) {
+                        Py_DECREF(key);
+                        goto done;
+                    }
+                    fields_set = fs; /* borrowed from fields_sets */
                 }
-                PyObject *fs = PyFrozenSet_New(values);
-                int rc = fs ? PyDict_SetItem(fields_sets, key, fs) : -1;
-                Py_XDECREF(fs);
-                if (rc < 0) {
-                    Py_DECREF(key);
-                    goto done;
-                }
-                fields_set = fs; /* borrowed from fields_sets */
+                Py_DECREF(key);
+                Py_XSETREF(last_fs_model, Py_NewRef(model));
+                Py_XSETREF(last_fs, Py_NewRef(fields_set));
+                last_fs_mask = mask;
             }
-            Py_DECREF(key);
             inst = ((PyTypeObject *)&PyBaseObject_Type)->tp_new((PyTypeObject *)model, s_empty_tuple, NULL);
             if (!inst)
                 goto done;
-            Py_ssize_t nf = PyTuple_GET_SIZE(layout);
-            for (Py_ssize_t f = 0; f < nf; f++) {
+            for (Py_ssize_t f = 0; f < nl; f++) {
                 PyObject *pair = PyTuple_GET_ITEM(layout, f);
                 PyObject *fname = PyTuple_GET_ITEM(pair, 0);
-                PyObject *fv = PyDict_GetItemWithError(values, fname);
-                if (!fv) {
-                    if (PyErr_Occurred())
-                        goto done;
-                    fv = PyTuple_GET_ITEM(pair, 1);
-                    if (fv == required)
-                        continue;
-                }
+                PyObject *fv = mask >> f & 1 ? vals[f] : PyTuple_GET_ITEM(pair, 1);
+                if (fv == required)
+                    continue;
                 if (PyObject_GenericSetAttr(inst, fname, fv) < 0)
                     goto done;
             }
@@ -1949,6 +2032,9 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         }
         failed = 0;
     done:
+        for (Py_ssize_t f = 0; mask && f < nl && f < MAX_FIELDS; f++)
+            if (mask >> f & 1)
+                Py_CLEAR(vals[f]);
         Py_XDECREF(ident);
         Py_XDECREF(rank);
         Py_XDECREF(cls);
@@ -1959,6 +2045,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         Py_XDECREF(slow);
         Py_XDECREF(inst);
         Py_XDECREF(form);
+        Py_XDECREF(layout);
         if (failed)
             return NULL;
     }
@@ -2343,7 +2430,7 @@ PyMODINIT_FUNC PyInit__rdfscan(void) {
     PyObject *m = PyModule_Create(&module);
     /* the version of the functions' arguments, which cimflow.cim.descriptions checks: a module built from
        older sources (an in-place build not redone) is then not used rather than called wrongly */
-    if (m && PyModule_AddIntConstant(m, "INTERFACE", 2) < 0)
+    if (m && PyModule_AddIntConstant(m, "INTERFACE", 3) < 0)
         Py_CLEAR(m);
     return m;
 }

@@ -71,9 +71,9 @@ def _plan(model: type[CimObject]) -> Plan:
 
 
 # CIM attribute name -> (field, read code, has a quantity, check code, targets, enum literals, the field's
-# other CIM names): the plan in the form the native reader's object_values takes
+# other CIM names, the field's place in the class's layout): the plan in the form the native build takes
 NativePlan = dict[
-    str, tuple[str, int, bool, int, tuple[str, ...] | None, tuple[str, ...] | None, tuple[str, ...] | None]
+    str, tuple[str, int, bool, int, tuple[str, ...] | None, tuple[str, ...] | None, tuple[str, ...] | None, int]
 ]
 _NATIVE_PLANS: dict[type[CimObject] | None, NativePlan] = {None: {}}
 _READ_CODES = {Read.FLOAT: 0, Read.INT: 1, Read.BOOL: 2, Read.STR: 3, Read.REF: 4, Read.REFS: 5, Read.ENUM: 6}
@@ -91,6 +91,7 @@ def _native_plan(model: type[CimObject] | None) -> NativePlan:
     plan = _NATIVE_PLANS.get(model)
     if plan is None:
         assert model is not None
+        place = {fname: k for k, (fname, _default) in enumerate(layout_of(model))}
         plan = _NATIVE_PLANS[model] = {
             name: (
                 fname,
@@ -100,6 +101,7 @@ def _native_plan(model: type[CimObject] | None) -> NativePlan:
                 spec.targets or None,
                 spec.enum or None,
                 tuple(n for n in spec.names if n != name) or None,
+                place[fname],
             )
             for name, (fname, spec, _priority) in _plan(model).items()
         }

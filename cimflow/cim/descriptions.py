@@ -25,7 +25,7 @@ from cimflow.gcpause import release_freed_memory
 from cimflow.ids import MRID, normalise_mrid
 
 # the arguments this module passes the native functions (the module's INTERFACE; 1 before it had one)
-_INTERFACE = 2
+_INTERFACE = 3  # 3: build_objects takes plan entries that end with the field's place in the layout
 
 
 def _load_native() -> ModuleType | None:
