@@ -237,3 +237,19 @@ def test_doctype_after_a_long_comment_is_refused(tmp_path: Path) -> None:
     result = validate(late)
     assert SECRET not in json.dumps([f.message for f in result.findings])  # nothing is read either way
     assert [f.code for f in result.findings] == ["CF004"]
+
+
+def test_a_superscript_digit_where_an_integer_belongs_is_a_finding(tmp_path: Path) -> None:
+    """ "²" is a digit to str.isdigit but not to int(): a finding (CF105), not a traceback."""
+    path = tmp_path / "grid_EQ.xml"
+    path.write_text(
+        HEAD + RDF + '<cim:Terminal rdf:ID="_T"><cim:ACDCTerminal.sequenceNumber>\u00b2'
+        "</cim:ACDCTerminal.sequenceNumber></cim:Terminal></rdf:RDF>\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", str(path), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.stdout)["findings"]
+    assert [(f["code"], f["attribute"], f["ctx"]["value"]) for f in found if f["code"] == "CF105"] == [
+        ("CF105", "ACDCTerminal.sequenceNumber", "\u00b2")
+    ]

@@ -31,6 +31,8 @@
 
 #define MAX_NAME 50000          /* libxml2's name length limit without huge_tree */
 #define MAX_TEXT 10000000       /* libxml2's text node limit without huge_tree */
+#define MAX_MARKUP 5000000      /* a comment, PI or start tag longer than this is left to lxml (libxml2
+                                   refuses them from about 10,000,000 bytes without huge_tree) */
 #define MAX_DEPTH 200           /* below libxml2's default nesting limit */
 #define MAX_ATTRS 256
 #define MAX_NS 256
@@ -526,7 +528,7 @@ static int parse_attributes(Scanner *s) {
     for (;;) {
         Py_ssize_t before = s->pos;
         skip_ws(s);
-        if (s->pos >= s->n)
+        if (s->pos >= s->n || s->pos - (s->tq - b) > MAX_MARKUP)
             return FALLBACK;
         char c = b[s->pos];
         if (c == '>') {
@@ -621,7 +623,7 @@ static int skip_comment(Scanner *s) {
     Py_ssize_t i = s->pos + 3; /* past "!--" */
     for (;;) {
         const char *d = i < s->n ? memchr(b + i, '-', (size_t)(s->n - i)) : NULL;
-        if (!d || d + 1 >= b + s->n)
+        if (!d || d + 1 >= b + s->n || d - (b + s->pos) > MAX_MARKUP)
             return FALLBACK;
         if (d[1] == '-') {
             if (d + 2 < b + s->n && d[2] == '>') {
@@ -648,7 +650,7 @@ static int skip_pi(Scanner *s) {
         return FALLBACK;
     if (s->pos < s->n && !is_ws((unsigned char)s->b[s->pos]) && s->b[s->pos] != '?')
         return FALLBACK;
-    for (Py_ssize_t i = s->pos; i + 1 < s->n; i++)
+    for (Py_ssize_t i = s->pos; i + 1 < s->n && i - s->pos <= MAX_MARKUP; i++)
         if (s->b[i] == '?' && s->b[i + 1] == '>') {
             s->pos = i + 2;
             return OK;
@@ -1018,8 +1020,13 @@ static int parse_root(Scanner *s, Out *out) {
             return ERROR;
         PyObject *key;
         if (is_default) {
-            if (PyUnicode_GET_LENGTH(uri) == 0) { /* xmlns="": no default namespace */
+            if (PyUnicode_GET_LENGTH(uri) == 0) { /* xmlns="": no default namespace, listed as lxml lists it */
+                key = PyUnicode_FromString("");
+                int rc2 = key ? PyDict_SetItem(out->nsmap, key, uri) : -1;
+                Py_XDECREF(key);
                 Py_DECREF(uri);
+                if (rc2 < 0)
+                    return ERROR;
                 a->qlen = -1;
                 continue;
             }
@@ -1030,8 +1037,9 @@ static int parse_root(Scanner *s, Out *out) {
         } else {
             const char *p = a->q + 6;
             Py_ssize_t pn = a->qlen - 6;
-            if (memchr(p, ':', (size_t)pn) || PyUnicode_GET_LENGTH(uri) == 0 || s->nns >= MAX_NS ||
-                (pn == 3 && memcmp(p, "xml", 3) == 0) || (pn == 5 && memcmp(p, "xmlns", 5) == 0)) {
+            /* a prefix is an NCName (libxml2 refuses "xmlns:0"; the name check let digits, '-' and '.' start it) */
+            if (!name_start((unsigned char)p[0]) || memchr(p, ':', (size_t)pn) || PyUnicode_GET_LENGTH(uri) == 0 ||
+                s->nns >= MAX_NS || (pn == 3 && memcmp(p, "xml", 3) == 0) || (pn == 5 && memcmp(p, "xmlns", 5) == 0)) {
                 Py_DECREF(uri);
                 return FALLBACK;
             }

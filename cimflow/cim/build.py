@@ -350,8 +350,8 @@ class _Builder:
                     v = pv[0]
                 elif kind == literal_kind and read is bool_read and pv[0] in _BOOL_TEXT:
                     v = _BOOL_TEXT[pv[0]]
-                elif kind == literal_kind and read is int_read and pv[0].isdigit():
-                    v = int(pv[0])
+                elif kind == literal_kind and read is int_read and pv[0].isascii() and pv[0].isdigit():
+                    v = int(pv[0])  # not "²", which str.isdigit accepts and int refuses: read_value reports it
                 else:
                     v = self.read_value(obj, spec, name, stored)
                 if v is not None:

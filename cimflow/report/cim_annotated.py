@@ -247,7 +247,11 @@ class _Ids:
 
 def _now() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), tz=UTC) if epoch and epoch.isdigit() else datetime.now(tz=UTC)
+    moment = (
+        datetime.fromtimestamp(int(epoch), tz=UTC)
+        if epoch and epoch.isascii() and epoch.isdigit()
+        else datetime.now(tz=UTC)
+    )
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

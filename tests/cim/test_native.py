@@ -196,6 +196,8 @@ def test_other_shapes_are_left_to_lxml(body: bytes) -> None:
         pytest.param(_HEAD + b"><!-- a -- b --></rdf:RDF>", id="double-hyphen"),
         pytest.param(b" " + _HEAD + b"></rdf:RDF>", id="late-declaration"),
         pytest.param(_HEAD.replace(b"TC57/2013", b"TC57 2013") + b"></rdf:RDF>", id="uri-with-space"),
+        pytest.param(_HEAD + b' xmlns:0="urn:z"></rdf:RDF>', id="prefix-starts-with-digit"),
+        pytest.param(_HEAD + b' xmlns:-a="urn:z"></rdf:RDF>', id="prefix-starts-with-hyphen"),
     ],
 )
 def test_malformed_documents_are_left_to_lxml(body: bytes) -> None:
@@ -286,6 +288,29 @@ def test_names_that_begin_with_the_previous_name_are_read_as_written() -> None:
     assert [o.cim_class for o in read.descriptions.objects] == ["A", "C", "AB"] * 3  # rdf:IDx is no rdf:ID
     assert [v[0] for v in first.props["A.b"]] == ["1", "3", "#_x"]
     assert [v[0] for v in first.props["A.bc"]] == ["2", "#_z"]
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "markup",
+    [
+        pytest.param(b"<!--" + b"x" * 10_000_001 + b"-->", id="comment"),
+        pytest.param(b"<?pi " + b"x" * 10_000_001 + b"?>", id="processing-instruction"),
+        pytest.param(b"<cim:A " + b" ".join(b'a%d="v"' % i for i in range(1_700_000)) + b"/>", id="start-tag"),
+    ],
+)
+def test_markup_longer_than_libxml2_takes_is_left_to_lxml(markup: bytes) -> None:
+    """Without huge_tree libxml2 refuses a comment, a processing instruction or one start tag of about
+    10 MB (each value of that tag being small): so must the native reader, which leaves them to lxml."""
+    native, lxml_read = _both(_HEAD + b">" + markup + b"</rdf:RDF>")
+    assert lxml_read is None
+    assert native is None
+
+
+@needs_native
+def test_an_empty_default_namespace_is_listed_as_lxml_lists_it() -> None:
+    read = _assert_same(_HEAD + b' xmlns=""><cim:A rdf:ID="_1"/></rdf:RDF>')
+    assert read.nsmap.get("") == ""
 
 
 _ALPHABET = [
