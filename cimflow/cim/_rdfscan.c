@@ -1761,23 +1761,26 @@ PyDoc_STRVAR(build_objects_doc,
              "entries end with the field's place in the class's layout; a shared set of field names is kept\n"
              "in fields_sets under (model, bit mask of the fields read).");
 
+/* memo[key] (borrowed), made by make(key) the first time, which stores it in memo itself. */
+static PyObject *made_by(PyObject *memo, PyObject *make, PyObject *key, const char *what) {
+    PyObject *got = PyDict_GetItemWithError(memo, key);
+    if (got || PyErr_Occurred())
+        return got;
+    PyObject *made = PyObject_CallOneArg(make, key);
+    if (!made)
+        return NULL;
+    Py_DECREF(made); /* make stores it in memo */
+    got = PyDict_GetItemWithError(memo, key);
+    if (!got && !PyErr_Occurred())
+        PyErr_Format(PyExc_KeyError, "%s was not stored by its maker", what);
+    return got;
+}
+
 /* The layout (tuple of (field, default)) of a model class, made by layout_of the first time. */
 static PyObject *layout_for(PyObject *layouts, PyObject *layout_of, PyObject *model) {
-    PyObject *layout = PyDict_GetItemWithError(layouts, model);
-    if (!layout) {
-        if (PyErr_Occurred())
-            return NULL;
-        PyObject *ll = PyObject_CallOneArg(layout_of, model);
-        if (!ll)
-            return NULL;
-        Py_DECREF(ll); /* layout_of stores it */
-        layout = PyDict_GetItemWithError(layouts, model);
-        if (!layout) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_KeyError, "layout_of did not store the layout");
-            return NULL;
-        }
-    }
+    PyObject *layout = made_by(layouts, layout_of, model, "the layout");
+    if (!layout)
+        return NULL;
     if (!PyTuple_CheckExact(layout)) {
         PyErr_SetString(PyExc_TypeError, "a layout must be a tuple of (field, default)");
         return NULL;
@@ -1879,22 +1882,9 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         PyObject *model = PyDict_GetItemWithError(model_of, cls); /* borrowed; NULL: not modelled */
         if (!model && PyErr_Occurred())
             goto done;
-        PyObject *key_model = model ? model : Py_None;
-        PyObject *plan = PyDict_GetItemWithError(plans, key_model);
-        if (!plan) {
-            if (PyErr_Occurred())
-                goto done;
-            PyObject *p = PyObject_CallOneArg(plan_of, key_model);
-            if (!p)
-                goto done;
-            Py_DECREF(p); /* plan_of stores it in plans */
-            plan = PyDict_GetItemWithError(plans, key_model);
-            if (!plan) {
-                if (!PyErr_Occurred())
-                    PyErr_SetString(PyExc_KeyError, "plan_of did not store the plan");
-                goto done;
-            }
-        }
+        PyObject *plan = made_by(plans, plan_of, model ? model : Py_None, "the plan");
+        if (!plan)
+            goto done;
         props = slot_get(obj, s_props);
         if (!props)
             goto done;
