@@ -1852,7 +1852,7 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         PyObject *ident = NULL, *rank = NULL, *cls = NULL, *props = NULL, *doc = NULL, *line = NULL;
         PyObject *values = NULL, *slow = NULL, *inst = NULL, *form = NULL, *layout = NULL;
         uint64_t mask = 0;
-        Py_ssize_t nl = 0;
+        Py_ssize_t nl = 0, i_mrid = -1, i_cls = -1, i_src = -1;
         int failed = 1;
         ident = slot_get(obj, s_ident);
         rank = ident ? slot_get(obj, s_rank) : NULL;
@@ -1904,7 +1904,9 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
                 meta_cls = place_of(layout, s_cim_class);
                 meta_src = place_of(layout, s_source);
             }
-            wide = nl > MAX_FIELDS || meta_mrid < 0 || meta_cls < 0 || meta_src < 0;
+            /* this object's places, taken with its layout: the cache is the module's, shared by every call */
+            i_mrid = meta_mrid, i_cls = meta_cls, i_src = meta_src;
+            wide = nl > MAX_FIELDS || i_mrid < 0 || i_cls < 0 || i_src < 0;
         }
         if (wide) {
             slow = PyDict_Items(props);
@@ -1954,12 +1956,12 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
             PyObject *src = record(source_type, snames, sargs, 2);
             if (!src)
                 goto done;
-            Py_XSETREF(vals[meta_src], src);
-            if (!(mask >> meta_mrid & 1)) /* as from_checked's values: an attribute read for the field wins */
-                vals[meta_mrid] = Py_NewRef(mrid);
-            if (!(mask >> meta_cls & 1))
-                vals[meta_cls] = Py_NewRef(cls);
-            mask |= (uint64_t)1 << meta_src | (uint64_t)1 << meta_mrid | (uint64_t)1 << meta_cls;
+            Py_XSETREF(vals[i_src], src);
+            if (!(mask >> i_mrid & 1)) /* as from_checked's values: an attribute read for the field wins */
+                vals[i_mrid] = Py_NewRef(mrid);
+            if (!(mask >> i_cls & 1))
+                vals[i_cls] = Py_NewRef(cls);
+            mask |= (uint64_t)1 << i_src | (uint64_t)1 << i_mrid | (uint64_t)1 << i_cls;
         }
         /* CimObject.from_checked: every field in the class's order, its value or its default, set one by one
            (CPython keeps them in the object with keys shared by the class); one shared set of field names
