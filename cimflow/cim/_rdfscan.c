@@ -509,6 +509,13 @@ static inline void skip_ws(Scanner *s) {
         s->pos++;
 }
 
+/* Whether the name of tag t is written at s->pos: its bytes, then a byte no name has (so not a longer
+   name that begins with it). Such a name needs no parsing and no look-up. */
+static inline int written_here(const Scanner *s, const Tag *t) {
+    return t && s->n - s->pos > t->qlen && memcmp(s->b + s->pos, t->q, (size_t)t->qlen) == 0 &&
+           !name_char((unsigned char)s->b[s->pos + t->qlen]);
+}
+
 /* The start tag at s->pos ('<' already consumed): name, attributes (values checked), '>' or '/>'. */
 static int parse_attributes(Scanner *s);
 
@@ -548,8 +555,7 @@ static int parse_attributes(Scanner *s) {
         Attr *a = &s->attrs[s->nattrs];
         /* the name of the last attribute resolved, if written here (as for element names in next_child) */
         Tag *known = s->last_attr;
-        if (known && s->n - s->pos > known->qlen && memcmp(b + s->pos, known->q, (size_t)known->qlen) == 0 &&
-            !name_char((unsigned char)b[s->pos + known->qlen])) {
+        if (written_here(s, known)) {
             a->q = b + s->pos;
             a->qlen = known->qlen;
             s->pos += known->qlen;
@@ -1128,8 +1134,7 @@ static Tag *next_child(Scanner *s, const char *q, Py_ssize_t n, int *rc) {
            one class list their properties in one order, so this spares most names their parsing, hashing
            and look-up (the bytes equal a name already checked, followed by a byte no name has) */
         Tag *t = s->prev ? s->prev->next : NULL;
-        if (t && s->n - s->pos > t->qlen && memcmp(s->b + s->pos, t->q, (size_t)t->qlen) == 0 &&
-            !name_char((unsigned char)s->b[s->pos + t->qlen])) {
+        if (written_here(s, t)) {
             s->tq = s->b + s->pos;
             s->tql = t->qlen;
             s->pos += t->qlen;
