@@ -1,7 +1,7 @@
 /*
  * cimflow's native reading path: one pass over the bytes of an RDF/XML document straight into the
  * per-mRID descriptions that cimflow/cim/descriptions.py builds from an lxml tree (the same objects,
- * values, kinds and lines), without building a tree.
+ * values, kinds and lines; each value a Prop, which reads as the lxml path's tuple), without building a tree.
  *
  * It reads the shape CIM files have (rdf:RDF, flat object elements with rdf:ID or rdf:about, property
  * elements holding a literal or an rdf:resource) and checks well-formedness as it goes. Anything else
@@ -276,19 +276,18 @@ static size_t put_utf8(char *o, unsigned long cp) {
     return 4;
 }
 
-/* Decode text (attr = 0) or an attribute value (attr = 1) in [p, e), already checked, into a str. */
-static PyObject *decode(Scanner *s, const char *p, const char *e, int attr) {
+/* The UTF-8 of text (attr = 0) or an attribute value (attr = 1) in [p, e), already checked, as XML reads it:
+   the document's own bytes where nothing needs doing, else the scanner's scratch buffer (valid until the
+   next call). 0, or -1 with an exception. */
+static int decode_utf8(Scanner *s, const char *p, const char *e, int attr, const char **out, Py_ssize_t *n) {
     const char *q = attr ? find_any(p, e, '&', '\r', '\n', '\t') : find_any(p, e, '&', '\r', '&', '\r');
     if (q == e) {
-        if (!s->ascii)
-            return PyUnicode_DecodeUTF8(p, e - p, "strict");
-        PyObject *text = PyUnicode_New(e - p, 127); /* checked ASCII: the bytes are the characters */
-        if (text)
-            memcpy(PyUnicode_1BYTE_DATA(text), p, (size_t)(e - p));
-        return text;
+        *out = p;
+        *n = e - p;
+        return 0;
     }
     if (!ensure_scratch(s, (size_t)(e - p) + 4))
-        return NULL;
+        return -1;
     char *o = s->sbuf;
     memcpy(o, p, (size_t)(q - p));
     o += q - p;
@@ -309,7 +308,214 @@ static PyObject *decode(Scanner *s, const char *p, const char *e, int attr) {
             *o++ = c;
         }
     }
-    return PyUnicode_DecodeUTF8(s->sbuf, o - s->sbuf, "strict");
+    *out = s->sbuf;
+    *n = o - s->sbuf;
+    return 0;
+}
+
+/* The str of UTF-8 text checked by valid_document_text (ascii: every byte is ASCII). */
+static PyObject *text_str(const char *p, Py_ssize_t n, int ascii) {
+    if (!ascii)
+        return PyUnicode_DecodeUTF8(p, n, "strict");
+    PyObject *text = PyUnicode_New(n, 127); /* the bytes are the characters */
+    if (text)
+        memcpy(PyUnicode_1BYTE_DATA(text), p, (size_t)n);
+    return text;
+}
+
+/* Decode text (attr = 0) or an attribute value (attr = 1) in [p, e), already checked, into a str. */
+static PyObject *decode(Scanner *s, const char *p, const char *e, int attr) {
+    const char *t;
+    Py_ssize_t n;
+    if (decode_utf8(s, p, e, attr, &t, &n) < 0)
+        return NULL;
+    return text_str(t, n, s->ascii && t == p);
+}
+
+/* ---------------------------------------------------------------- a property's value */
+
+/* One value of a property as the reader keeps it: the tuple (value, kind, document, line) that the lxml
+   path makes (cimflow.cim.descriptions.PropValue), in one object with the text's UTF-8 inline and the three
+   numbers as C integers. For a 38-character reference the tuple, its str and its line cost 184 bytes in
+   three allocations; this costs 80 in one (at 100k buses there are 4.8 million values). It reads as that
+   tuple: pv[0] makes the str, it unpacks, compares, hashes and pickles as the tuple. */
+typedef struct {
+    PyObject_VAR_HEAD /* ob_size: the length of text in bytes */
+    long long line;
+    int di;
+    unsigned char kind;
+    unsigned char ascii; /* every byte of text is ASCII */
+    char text[1];        /* NUL-terminated */
+} Prop;
+
+static PyTypeObject PropType;
+
+static inline int is_prop(PyObject *o) { return Py_IS_TYPE(o, &PropType); }
+
+static PyObject *prop_make(const char *t, Py_ssize_t n, int ascii, int kind, int di, long long line) {
+    Prop *p = PyObject_NewVar(Prop, &PropType, n);
+    if (!p)
+        return NULL;
+    p->line = line;
+    p->di = di;
+    p->kind = (unsigned char)kind;
+    p->ascii = (unsigned char)ascii;
+    memcpy(p->text, t, (size_t)n);
+    p->text[n] = '\0';
+    return (PyObject *)p;
+}
+
+static PyObject *prop_str(PyObject *o) {
+    Prop *p = (Prop *)o;
+    return text_str(p->text, Py_SIZE(p), p->ascii);
+}
+
+static PyObject *prop_item(PyObject *o, Py_ssize_t i) {
+    Prop *p = (Prop *)o;
+    switch (i) {
+    case 0: return prop_str(o);
+    case 1: return PyLong_FromLong(p->kind);
+    case 2: return PyLong_FromLong(p->di);
+    case 3: return PyLong_FromLongLong(p->line);
+    default: PyErr_SetString(PyExc_IndexError, "Prop index out of range"); return NULL;
+    }
+}
+
+static PyObject *prop_tuple(PyObject *o) {
+    PyObject *t = PyTuple_New(4);
+    for (Py_ssize_t i = 0; t && i < 4; i++) {
+        PyObject *v = prop_item(o, i);
+        if (!v)
+            Py_CLEAR(t);
+        else
+            PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+static Py_ssize_t prop_length(PyObject *o) { (void)o; return 4; }
+
+static PyObject *prop_subscript(PyObject *o, PyObject *key) {
+    if (PyIndex_Check(key)) {
+        Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+        if (i == -1 && PyErr_Occurred())
+            return NULL;
+        return prop_item(o, i < 0 ? i + 4 : i);
+    }
+    PyObject *t = prop_tuple(o); /* a slice: as the tuple's */
+    PyObject *r = t ? PyObject_GetItem(t, key) : NULL;
+    Py_XDECREF(t);
+    return r;
+}
+
+static PyObject *prop_richcompare(PyObject *a, PyObject *b, int op) {
+    if (!is_prop(b) && !PyTuple_Check(b))
+        Py_RETURN_NOTIMPLEMENTED;
+    if (is_prop(a) && is_prop(b) && (op == Py_EQ || op == Py_NE)) {
+        Prop *x = (Prop *)a, *y = (Prop *)b;
+        int eq = Py_SIZE(x) == Py_SIZE(y) && x->kind == y->kind && x->di == y->di && x->line == y->line &&
+                 memcmp(x->text, y->text, (size_t)Py_SIZE(x)) == 0;
+        return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+    }
+    PyObject *ta = is_prop(a) ? prop_tuple(a) : Py_NewRef(a);
+    PyObject *tb = ta ? (is_prop(b) ? prop_tuple(b) : Py_NewRef(b)) : NULL;
+    PyObject *r = tb ? PyObject_RichCompare(ta, tb, op) : NULL;
+    Py_XDECREF(ta);
+    Py_XDECREF(tb);
+    return r;
+}
+
+static Py_hash_t prop_hash(PyObject *o) {
+    PyObject *t = prop_tuple(o);
+    Py_hash_t h = t ? PyObject_Hash(t) : -1;
+    Py_XDECREF(t);
+    return h;
+}
+
+static PyObject *prop_repr(PyObject *o) {
+    PyObject *t = prop_tuple(o);
+    PyObject *r = t ? PyObject_Repr(t) : NULL;
+    Py_XDECREF(t);
+    return r;
+}
+
+static PyObject *prop_reduce(PyObject *o, PyObject *unused) {
+    (void)unused;
+    PyObject *t = prop_tuple(o);
+    PyObject *r = t ? Py_BuildValue("(ON)", (PyObject *)Py_TYPE(o), t) : NULL;
+    return r;
+}
+
+static PyObject *prop_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)type;
+    PyObject *value;
+    int kind, di;
+    long long line;
+    static char *kw[] = {"value", "kind", "doc", "line", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UiiL:Prop", kw, &value, &kind, &di, &line))
+        return NULL;
+    if (kind < 0 || kind > 255) {
+        PyErr_SetString(PyExc_ValueError, "Prop: kind must be 0 to 255");
+        return NULL;
+    }
+    Py_ssize_t n;
+    const char *t = PyUnicode_AsUTF8AndSize(value, &n);
+    if (!t)
+        return NULL;
+    return prop_make(t, n, PyUnicode_IS_ASCII(value), kind, di, line);
+}
+
+static PySequenceMethods prop_as_sequence = {.sq_length = prop_length, .sq_item = prop_item};
+static PyMappingMethods prop_as_mapping = {.mp_length = prop_length, .mp_subscript = prop_subscript};
+static PyMethodDef prop_methods[] = {
+    {"__reduce__", prop_reduce, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject PropType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "cimflow.cim._rdfscan.Prop",
+    .tp_basicsize = offsetof(Prop, text) + 1,
+    .tp_itemsize = 1,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = PyDoc_STR("Prop(value, kind, doc, line): one property value as the native reader keeps it; reads, "
+                        "compares, hashes and pickles as the tuple (value, kind, doc, line)"),
+    .tp_new = prop_new,
+    .tp_repr = prop_repr,
+    .tp_hash = prop_hash,
+    .tp_richcompare = prop_richcompare,
+    .tp_as_sequence = &prop_as_sequence,
+    .tp_as_mapping = &prop_as_mapping,
+    .tp_methods = prop_methods,
+};
+
+/* A stored value's parts, from a Prop or a 4-tuple of the lxml path: its UTF-8 (*t, *n), its str where it
+   has one (*value, borrowed; NULL for a Prop), kind and document. 0 if it is neither (several values, or
+   not text with a UTF-8 form: the Python builder decides). */
+static int stored_parts(PyObject *stored, const char **t, Py_ssize_t *n, PyObject **value, long *kind, long *doc) {
+    if (is_prop(stored)) {
+        Prop *p = (Prop *)stored;
+        *t = p->text;
+        *n = Py_SIZE(p);
+        *value = NULL;
+        *kind = p->kind;
+        *doc = p->di;
+        return 1;
+    }
+    if (!PyTuple_CheckExact(stored) || PyTuple_GET_SIZE(stored) != 4 || !PyUnicode_Check(PyTuple_GET_ITEM(stored, 0)))
+        return 0;
+    *value = PyTuple_GET_ITEM(stored, 0);
+    *kind = PyLong_AsLong(PyTuple_GET_ITEM(stored, 1));
+    *doc = PyLong_AsLong(PyTuple_GET_ITEM(stored, 2));
+    if ((*kind == -1 || *doc == -1) && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    *t = PyUnicode_AsUTF8AndSize(*value, n);
+    if (!*t) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
 }
 
 /* ---------------------------------------------------------------- lines */
@@ -750,7 +956,7 @@ static void init_hex_lower(void) {
         hex_lower[c] = (unsigned char)(c + 32);
 }
 
-/* cimflow.ids.normalise_mrid of the text p[:n] (ident is that text as a str) in the common case; NULL
+/* cimflow.ids.normalise_mrid of the text p[:n] (ident is that text as a str, or NULL) in the common case; NULL
    without an exception where cimflow.ids must decide (empty, white space around, non-ASCII, control
    characters) */
 static PyObject *normalise_plain(const char *p, Py_ssize_t n, PyObject *ident) {
@@ -804,7 +1010,7 @@ static PyObject *normalise_plain(const char *p, Py_ssize_t n, PyObject *ident) {
         if (all & 0x20) /* every entry of a hex digit has bit 0x20 set; 0 marks anything else */
             return PyUnicode_FromStringAndSize(low, 36);
     }
-    if (v == p && m == n) {
+    if (v == p && m == n && ident) {
         Py_INCREF(ident);
         return ident;
     }
@@ -1166,12 +1372,12 @@ static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyOb
         const char *pq = s->tq;
         Py_ssize_t pn = s->tql;
         long line = line_at(s, s->pos - 1);
-        PyObject *value, *kind;
+        PyObject *kind;
+        const char *vt = "";
+        Py_ssize_t vn = 0;
         if (s->nattrs == 0) {
             kind = out->kind_lit;
-            if (s->empty) {
-                value = PyUnicode_FromStringAndSize("", 0);
-            } else {
+            if (!s->empty) {
                 if ((rc = text_until_lt(s, &a, &e, NULL)))
                     return rc;
                 if (s->pos >= s->n || s->b[s->pos] != '/')
@@ -1179,7 +1385,8 @@ static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyOb
                 s->pos++;
                 if ((rc = parse_end_tag(s, pq, pn)))
                     return rc;
-                value = decode(s, a, e, 0);
+                if (decode_utf8(s, a, e, 0, &vt, &vn) < 0)
+                    return ERROR;
             }
         } else if (s->nattrs == 1) {
             if ((rc = resolve_attrs(s)))
@@ -1199,10 +1406,56 @@ static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyOb
                 if ((rc = parse_end_tag(s, pq, pn)))
                     return rc;
             }
-            value = decode(s, s->b + vs, s->b + ve, 1);
+            if (decode_utf8(s, s->b + vs, s->b + ve, 1, &vt, &vn) < 0)
+                return ERROR;
         } else {
             return FALLBACK;
         }
+        /* vt is the document's bytes or the scratch buffer, which nothing below reuses before it is copied */
+        int vascii = s->ascii && vt >= s->b && vt < s->b + s->n;
+        if (!hprops) {
+            if (!t->seen_pred) {
+                if (PySet_Add(out->predicate_tags, t->clark) < 0)
+                    return ERROR;
+                t->seen_pred = 1;
+            }
+            if (t->assoc && kind == out->kind_lit) {
+                PyObject *value = text_str(vt, vn, vascii);
+                PyObject *lr = value ? Py_BuildValue("(OOOlN)", mrid, cls, t->local, line, value) : NULL;
+                if (!lr || PyList_Append(out->literal_refs, lr) < 0) {
+                    Py_XDECREF(lr);
+                    return ERROR;
+                }
+                Py_DECREF(lr);
+            }
+            PyObject *pv = prop_make(vt, vn, vascii, kind == out->kind_ref, (int)PyLong_AsLong(out->di), line);
+            if (!pv)
+                return ERROR;
+            PyObject *cur = PyDict_GetItemWithError(props, t->local);
+            int ok;
+            if (!cur) {
+                ok = PyErr_Occurred() ? -1 : PyDict_SetItem(props, t->local, pv);
+            } else if (PyList_CheckExact(cur)) {
+                ok = PyList_Append(cur, pv);
+            } else {
+                PyObject *lst = PyList_New(2);
+                if (!lst) {
+                    ok = -1;
+                } else {
+                    Py_INCREF(cur);
+                    Py_INCREF(pv);
+                    PyList_SET_ITEM(lst, 0, cur);
+                    PyList_SET_ITEM(lst, 1, pv);
+                    ok = PyDict_SetItem(props, t->local, lst);
+                    Py_DECREF(lst);
+                }
+            }
+            Py_DECREF(pv);
+            if (ok < 0)
+                return ERROR;
+            continue;
+        }
+        PyObject *value = text_str(vt, vn, vascii);
         if (!value)
             return ERROR;
         PyObject *ln = PyLong_FromLong(line);
@@ -1210,77 +1463,19 @@ static int parse_props(Scanner *s, Out *out, const char *oq, Py_ssize_t on, PyOb
             Py_DECREF(value);
             return ERROR;
         }
-        if (hprops) {
-            if (PySet_Add(out->header_preds, t->clark) < 0) {
-                Py_DECREF(value);
-                Py_DECREF(ln);
-                return ERROR;
-            }
-            PyObject *item = PyTuple_Pack(4, t->clark, value, kind, ln);
-            Py_DECREF(value);
-            Py_DECREF(ln);
-            if (!item || PyList_Append(hprops, item) < 0) {
-                Py_XDECREF(item);
-                return ERROR;
-            }
-            Py_DECREF(item);
-            continue;
-        }
-        if (!t->seen_pred) {
-            if (PySet_Add(out->predicate_tags, t->clark) < 0) {
-                Py_DECREF(value);
-                Py_DECREF(ln);
-                return ERROR;
-            }
-            t->seen_pred = 1;
-        }
-        if (t->assoc && kind == out->kind_lit) {
-            PyObject *lr = PyTuple_Pack(5, mrid, cls, t->local, ln, value);
-            if (!lr || PyList_Append(out->literal_refs, lr) < 0) {
-                Py_XDECREF(lr);
-                Py_DECREF(value);
-                Py_DECREF(ln);
-                return ERROR;
-            }
-            Py_DECREF(lr);
-        }
-        PyObject *pv = PyTuple_New(4);
-        if (!pv) {
+        if (PySet_Add(out->header_preds, t->clark) < 0) {
             Py_DECREF(value);
             Py_DECREF(ln);
             return ERROR;
         }
-        Py_INCREF(kind);
-        Py_INCREF(out->di);
-        PyTuple_SET_ITEM(pv, 0, value);
-        PyTuple_SET_ITEM(pv, 1, kind);
-        PyTuple_SET_ITEM(pv, 2, out->di);
-        PyTuple_SET_ITEM(pv, 3, ln);
-        /* a tuple of a str and ints cannot be part of a cycle: untracked, the collector never visits the
-           hundreds of thousands of them, and the props dict holding them stays untracked too */
-        PyObject_GC_UnTrack(pv);
-        PyObject *cur = PyDict_GetItemWithError(props, t->local);
-        int ok;
-        if (!cur) {
-            ok = PyErr_Occurred() ? -1 : PyDict_SetItem(props, t->local, pv);
-        } else if (PyList_CheckExact(cur)) {
-            ok = PyList_Append(cur, pv);
-        } else {
-            PyObject *lst = PyList_New(2);
-            if (!lst) {
-                ok = -1;
-            } else {
-                Py_INCREF(cur);
-                Py_INCREF(pv);
-                PyList_SET_ITEM(lst, 0, cur);
-                PyList_SET_ITEM(lst, 1, pv);
-                ok = PyDict_SetItem(props, t->local, lst);
-                Py_DECREF(lst);
-            }
-        }
-        Py_DECREF(pv);
-        if (ok < 0)
+        PyObject *item = PyTuple_Pack(4, t->clark, value, kind, ln);
+        Py_DECREF(value);
+        Py_DECREF(ln);
+        if (!item || PyList_Append(hprops, item) < 0) {
+            Py_XDECREF(item);
             return ERROR;
+        }
+        Py_DECREF(item);
     }
 }
 
@@ -1509,11 +1704,7 @@ static PyObject *scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 enum { R_FLOAT = 0, R_INT = 1, R_BOOL = 2, R_STR = 3, R_REF = 4, R_REFS = 5, R_ENUM = 6 };
 
 /* rdf:resource values that name an object of the model (cimflow.cim.build.is_internal_reference) */
-static int internal_reference(PyObject *value) {
-    Py_ssize_t n;
-    const char *v = PyUnicode_AsUTF8AndSize(value, &n);
-    if (!v)
-        return -1;
+static int internal_reference(const char *v, Py_ssize_t n) {
     if (n && (v[0] == '#' || v[0] == '_'))
         return 1;
     if (n >= 9 && memcmp(v, "urn:uuid:", 9) == 0)
@@ -1521,13 +1712,9 @@ static int internal_reference(PyObject *value) {
     return memchr(v, ':', (size_t)n) == NULL;
 }
 
-/* The enumeration literal of an rdf:resource or literal (value.rsplit("#")[-1].rsplit(".")[-1].strip());
+/* The enumeration literal of an rdf:resource or literal v[:n] (value.rsplit("#")[-1].rsplit(".")[-1].strip());
    NULL without an exception where Python must decide (white space or non-ASCII text). */
-static PyObject *enum_literal(PyObject *value) {
-    Py_ssize_t n;
-    const char *v = PyUnicode_AsUTF8AndSize(value, &n);
-    if (!v)
-        return NULL;
+static PyObject *enum_literal(const char *v, Py_ssize_t n) {
     const char *start = v;
     for (Py_ssize_t i = n; i-- > 0;)
         if (v[i] == '#') {
@@ -1548,6 +1735,34 @@ static PyObject *enum_literal(PyObject *value) {
     return PyUnicode_FromStringAndSize(start, m);
 }
 
+/* float(text) of text t[:n] (NUL-terminated): for digits, signs, points and exponents alone, the C
+   conversion float() itself ends in; anything else (white space, underscores, other digits, inf and nan)
+   through float() of the str. NULL with or without an exception (without: not a number). */
+static PyObject *float_of(const char *t, Py_ssize_t n, PyObject *value) {
+    int plain = n > 0;
+    for (Py_ssize_t i = 0; plain && i < n; i++) {
+        char c = t[i];
+        plain = (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E';
+    }
+    if (plain) {
+        char *end = NULL;
+        double d = PyOS_string_to_double(t, &end, NULL);
+        if (d == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return NULL;
+        }
+        if (end != t + n)
+            return NULL;
+        return PyFloat_FromDouble(d);
+    }
+    PyObject *str = value ? Py_NewRef(value) : PyUnicode_DecodeUTF8(t, n, "strict");
+    PyObject *v = str ? PyFloat_FromString(str) : NULL;
+    Py_XDECREF(str);
+    if (!v)
+        PyErr_Clear();
+    return v;
+}
+
 /* Read the attributes of one merged object whose reading needs no finding and no choice between spellings
    into vals, at their fields' places in the class's layout (nl of them; each field read is set in *mask);
    return the (name, stored) pairs the Python builder must read itself. */
@@ -1565,27 +1780,29 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
         int fast = 0;
         PyObject *v = NULL;
         PyObject *entry = NULL;
-        if (!PyTuple_CheckExact(stored) || PyTuple_GET_SIZE(stored) != 4)
-            goto defer; /* several values */
-        PyObject *value = PyTuple_GET_ITEM(stored, 0);
-        long kind = PyLong_AsLong(PyTuple_GET_ITEM(stored, 1));
-        if (kind == -1 && PyErr_Occurred())
+        const char *vt;
+        Py_ssize_t vn;
+        PyObject *value; /* the value's str where it has one (lxml's tuples); a Prop's is made if needed */
+        long kind, doc;
+        int got = stored_parts(stored, &vt, &vn, &value, &kind, &doc);
+        if (got < 0)
             goto error;
+        if (!got)
+            goto defer; /* several values, or not text with a UTF-8 form */
         PyObject *tobj = NULL; /* the merged object referred to, borrowed from objects */
         if (kind == 1) {
             /* the mRID of the reference worked out here rather than looked up in cimflow.ids' memo: a lookup
                in a table of a million references costs more than the few dozen bytes of work */
-            Py_ssize_t vn;
-            const char *vt = PyUnicode_AsUTF8AndSize(value, &vn);
-            if (!vt) {
-                PyErr_Clear(); /* not text with a UTF-8 form: the Python builder decides */
-                goto defer;
-            }
             PyObject *key = normalise_plain(vt, vn, value);
             if (!key) {
                 if (PyErr_Occurred())
                     goto error;
-                key = PyDict_GetItemWithError(cache, value); /* unusual text: normalised by cimflow.ids before? */
+                /* unusual text: normalised by cimflow.ids before? */
+                PyObject *str = value ? Py_NewRef(value) : PyUnicode_DecodeUTF8(vt, vn, "strict");
+                if (!str)
+                    goto error;
+                key = PyDict_GetItemWithError(cache, str);
+                Py_DECREF(str);
                 if (!key) {
                     if (PyErr_Occurred())
                         goto error;
@@ -1598,10 +1815,7 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
             if (!tobj) {
                 if (PyErr_Occurred())
                     goto error;
-                int internal = internal_reference(value);
-                if (internal < 0)
-                    goto error;
-                if (internal)
+                if (internal_reference(vt, vn))
                     goto defer; /* a dangling reference: CF101 */
             }
         }
@@ -1639,17 +1853,11 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
             }
         }
         if (read == R_FLOAT && kind == 0) {
-            v = PyFloat_FromString(value);
-            if (!v) {
-                PyErr_Clear();
+            if (!(v = float_of(vt, vn, value)))
                 goto defer;
-            }
             double d = PyFloat_AS_DOUBLE(v);
-            long doc = PyLong_AsLong(PyTuple_GET_ITEM(stored, 2));
-            if (doc < 0 || doc >= PyTuple_GET_SIZE(cgmes)) {
-                PyErr_Clear();
+            if (doc < 0 || doc >= PyTuple_GET_SIZE(cgmes))
                 goto defer;
-            }
             if (!isfinite(d) || (has_quantity && PyTuple_GET_ITEM(cgmes, doc) != Py_True) ||
                 (check == 1 && d < 0) || (check == 2 && d <= 0))
                 goto defer;
@@ -1684,7 +1892,7 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
                 goto error;
             fast = 1;
         } else if (read == R_ENUM && (kind == 0 || kind == 1)) {
-            v = enum_literal(value);
+            v = enum_literal(vt, vn);
             if (!v) {
                 if (PyErr_Occurred())
                     goto error;
@@ -1699,29 +1907,26 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
             }
             fast = 1;
         } else if (kind == 0 && read == R_STR) {
-            Py_INCREF(value);
-            v = value;
+            v = value ? Py_NewRef(value) : prop_str(stored);
+            if (!v)
+                goto error;
             fast = 1;
         } else if (kind == 0 && read == R_BOOL) {
-            if (PyUnicode_CompareWithASCIIString(value, "true") == 0)
+            if (vn == 4 && memcmp(vt, "true", 4) == 0)
                 v = Py_True;
-            else if (PyUnicode_CompareWithASCIIString(value, "false") == 0)
+            else if (vn == 5 && memcmp(vt, "false", 5) == 0)
                 v = Py_False;
             else
                 goto defer;
             Py_INCREF(v);
             fast = 1;
         } else if (kind == 0 && read == R_INT) {
-            Py_ssize_t n;
-            const char *t = PyUnicode_AsUTF8AndSize(value, &n);
-            if (!t)
-                goto error;
-            if (n == 0 || n > 18)
+            if (vn == 0 || vn > 18)
                 goto defer;
-            for (Py_ssize_t i = 0; i < n; i++)
-                if (t[i] < '0' || t[i] > '9')
+            for (Py_ssize_t i = 0; i < vn; i++)
+                if (vt[i] < '0' || vt[i] > '9')
                     goto defer;
-            v = PyLong_FromString(t, NULL, 10);
+            v = PyLong_FromString(vt, NULL, 10);
             if (!v)
                 goto error;
             fast = 1;
@@ -2059,6 +2264,29 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
 
 /* ---------------------------------------------------------------- the merge's common case */
 
+/* Whether two stored values (each a Prop or the lxml path's tuple) have the same value text: 1, 0, -1. */
+static int same_value(PyObject *a, PyObject *b) {
+    if (is_prop(a) && is_prop(b))
+        return Py_SIZE(a) == Py_SIZE(b) && memcmp(((Prop *)a)->text, ((Prop *)b)->text, (size_t)Py_SIZE(a)) == 0;
+    PyObject *x = PySequence_GetItem(a, 0);
+    PyObject *y = x ? PySequence_GetItem(b, 0) : NULL;
+    int eq = y ? PyObject_RichCompareBool(x, y, Py_EQ) : -1;
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    return eq;
+}
+
+/* The kind of a stored value (a Prop or the lxml path's tuple); -1 with an exception. */
+static long stored_kind(PyObject *pv) {
+    if (is_prop(pv))
+        return ((Prop *)pv)->kind;
+    PyObject *k = PySequence_GetItem(pv, 1);
+    long kind = k ? PyLong_AsLong(k) : -1;
+    Py_XDECREF(k);
+    return kind;
+}
+
+
 PyDoc_STRVAR(merge_into_doc,
              "merge_into(objects, descriptions, start, di, eq_doc, counts, conflicts)\n--\n\n"
              "Fold descriptions[start:] into objects as cimflow.cim.merge does, up to the first whose class\n"
@@ -2164,12 +2392,12 @@ static PyObject *merge_into(PyObject *self, PyObject *const *args, Py_ssize_t na
             Py_ssize_t k = PyList_CheckExact(stored) ? PyList_GET_SIZE(stored) : 1;
             for (Py_ssize_t j = 0; j < k; j++) {
                 PyObject *pv = PyList_CheckExact(stored) ? PyList_GET_ITEM(stored, j) : stored;
-                int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(first, 0), PyTuple_GET_ITEM(pv, 0), Py_EQ);
+                int eq = same_value(first, pv);
                 if (eq < 0)
                     goto done;
                 if (eq)
                     continue;
-                long kind = PyLong_AsLong(PyTuple_GET_ITEM(pv, 1));
+                long kind = stored_kind(pv);
                 if (kind == -1 && PyErr_Occurred())
                     goto done;
                 if (kind == 2)
@@ -2432,10 +2660,14 @@ PyMODINIT_FUNC PyInit__rdfscan(void) {
     if (!s_cim_class || !s_mrid || !s_rank || !s_props || !s_doc || !s_line || !s_ident || !s_dict || !s_fields_set ||
         !s_extra || !s_private || !s_source || !s_file || !s_empty_tuple || !s_copy || !s_update || !s_digest)
         return NULL;
+    if (PyType_Ready(&PropType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddObjectRef(m, "Prop", (PyObject *)&PropType) < 0)
+        Py_CLEAR(m);
     /* the version of the functions' arguments, which cimflow.cim.descriptions checks: a module built from
        older sources (an in-place build not redone) is then not used rather than called wrongly */
-    if (m && PyModule_AddIntConstant(m, "INTERFACE", 3) < 0)
+    if (m && PyModule_AddIntConstant(m, "INTERFACE", 4) < 0)
         Py_CLEAR(m);
     return m;
 }

@@ -25,7 +25,7 @@ from cimflow.gcpause import release_freed_memory
 from cimflow.ids import MRID, normalise_mrid
 
 # the arguments this module passes the native functions (the module's INTERFACE; 1 before it had one)
-_INTERFACE = 3  # 3: build_objects takes plan entries that end with the field's place in the layout
+_INTERFACE = 4  # 3: plan entries end with the field's place in the layout; 4: values read natively are Prop objects
 
 
 def _load_native() -> ModuleType | None:
@@ -42,7 +42,9 @@ def _load_native() -> ModuleType | None:
 
 _NATIVE = _load_native()
 
-# (value, kind, document index, line)
+# (value, kind, document index, line); the native reader stores each as a Prop (cimflow.cim._rdfscan), which
+# reads, compares, hashes and pickles as this tuple with the text kept as UTF-8 (80 bytes for a reference
+# instead of 184 in a tuple, a str and an int)
 PropValue = tuple[str, int, int, int]
 
 

@@ -501,7 +501,8 @@ def test_a_reference_without_a_utf8_form_goes_to_the_python_builder() -> None:
     assert len(terminals) >= 2
     for terminal in terminals:
         stored = terminal.props["Terminal.ConductingEquipment"]
-        assert isinstance(stored, tuple)
+        assert len(stored) == 4  # (value, kind, document, line)
+        assert stored[1] == 1  # a reference
         terminal.props["Terminal.ConductingEquipment"] = ("#_\udc80", *stored[1:])
     built = build_network(dataset)
     assert built.value is not None
@@ -524,3 +525,116 @@ def test_a_native_module_built_from_older_sources_is_not_used(monkeypatch: pytes
     assert descriptions._load_native() is None
     stale.INTERFACE = descriptions._INTERFACE  # type: ignore[attr-defined]
     assert descriptions._load_native() is stale
+
+
+@needs_native
+def test_a_native_value_reads_as_the_tuple_the_lxml_path_makes() -> None:
+    """The native reader's property value (Prop) is the tuple (value, kind, document, line) to every reader:
+    indexing, unpacking, slicing, comparing, hashing, printing, pickling; in a fraction of the memory."""
+    import copy
+    import pickle
+    import sys
+
+    prop_type = descriptions.native_builder().Prop  # type: ignore[union-attr]
+    for value in ("#_5f0b9a86-2d1c-4f7e-8d3a-0c5e6b7a8f90", "Straße & Weg é", "", "0.125"):
+        as_tuple = (value, 1, 2, 3_000_000_000)
+        pv = prop_type(*as_tuple)
+        assert (pv[0], pv[1], pv[2], pv[3]) == as_tuple
+        assert (pv[-4], pv[-1], pv[1:3], pv[::-1], len(pv)) == (value, 3_000_000_000, (1, 2), as_tuple[::-1], 4)
+        a, b, c, d = pv
+        assert (a, b, c, d) == as_tuple
+        assert pv == as_tuple
+        assert as_tuple == pv
+        assert (pv != as_tuple) is False
+        assert pv != (value, 0, 2, 3_000_000_000)
+        assert pv != prop_type(value + "x", 1, 2, 3_000_000_000)
+        assert pv == prop_type(*as_tuple)
+        assert hash(pv) == hash(as_tuple)
+        assert {pv: 1}[as_tuple] == 1
+        assert repr(pv) == repr(as_tuple)
+        assert pickle.loads(pickle.dumps(pv)) == pv
+        assert type(copy.deepcopy(pv)) is prop_type
+        assert pv != value
+        assert pv != [value, 1, 2, 3_000_000_000]
+        with pytest.raises(IndexError):
+            pv[4]
+    ref = "#_5f0b9a86-2d1c-4f7e-8d3a-0c5e6b7a8f90"
+    line = 1_234_567
+    assert sys.getsizeof(prop_type(ref, 1, 0, line)) * 2 < sum(map(sys.getsizeof, ((ref, 1, 0, line), ref, line)))
+    with pytest.raises(UnicodeEncodeError):
+        prop_type("\udc80", 0, 0, 1)
+    with pytest.raises(ValueError, match="kind"):
+        prop_type("x", 256, 0, 1)
+
+
+_SPELLINGS_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cim="http://iec.ch/TC57/2013/CIM-schema-cim16#"
+ xmlns:md="http://iec.ch/TC57/61970-552/ModelDescription/1#">
+  <md:FullModel rdf:about="urn:uuid:6a3f1f56-1b57-4bd4-9f4c-7c1b3e0c003{n}">
+    <md:Model.profile>http://entsoe.eu/CIM/{profile}</md:Model.profile>
+  </md:FullModel>
+"""
+_SPELLINGS_EQ = """
+  <cim:BaseVoltage rdf:ID="_BV"><cim:BaseVoltage.nominalVoltage>0.4</cim:BaseVoltage.nominalVoltage></cim:BaseVoltage>
+  <cim:VoltageLevel rdf:ID="_VL"><cim:VoltageLevel.BaseVoltage rdf:resource="#_BV"/></cim:VoltageLevel>
+  <cim:ConnectivityNode rdf:ID="_CN">
+    <cim:ConnectivityNode.ConnectivityNodeContainer rdf:resource="#_VL"/></cim:ConnectivityNode>
+{lines}
+  <cim:Breaker rdf:ID="_SW1"><cim:IdentifiedObject.name>St&#246;r &amp; Co&#x1F600;</cim:IdentifiedObject.name>
+    <cim:Switch.normalOpen>true</cim:Switch.normalOpen></cim:Breaker>
+  <cim:Breaker rdf:ID="_SW2"><cim:Switch.normalOpen> true</cim:Switch.normalOpen></cim:Breaker>
+  <cim:Breaker rdf:ID="_SW3"><cim:Switch.normalOpen>True</cim:Switch.normalOpen></cim:Breaker>
+  <cim:Terminal rdf:ID="_T1"><cim:ACDCTerminal.sequenceNumber>1</cim:ACDCTerminal.sequenceNumber>
+    <cim:Terminal.ConductingEquipment rdf:resource="#_SW1"/>
+    <cim:Terminal.ConnectivityNode rdf:resource="#_CN"/></cim:Terminal>
+  <cim:Terminal rdf:ID="_T2"><cim:ACDCTerminal.sequenceNumber>+2</cim:ACDCTerminal.sequenceNumber>
+    <cim:Terminal.ConductingEquipment rdf:resource="#_SW1"/>
+    <cim:Terminal.ConnectivityNode rdf:resource="#_cn"/></cim:Terminal>
+  <cim:Terminal rdf:ID="_T3"><cim:ACDCTerminal.sequenceNumber>\u0661</cim:ACDCTerminal.sequenceNumber>
+    <cim:Terminal.ConductingEquipment rdf:resource="urn:uuid:_SW2"/></cim:Terminal>
+</rdf:RDF>
+"""
+_SPELLINGS_SSH = """
+  <cim:ACLineSegment rdf:about="#_L0"><cim:ACLineSegment.r>0.5</cim:ACLineSegment.r></cim:ACLineSegment>
+  <cim:ACLineSegment rdf:about="#_L1"><cim:ACLineSegment.r>1e5</cim:ACLineSegment.r></cim:ACLineSegment>
+  <cim:Breaker rdf:about="#_SW1"><cim:IdentifiedObject.name>Stör &amp; Co😀</cim:IdentifiedObject.name></cim:Breaker>
+  <cim:Breaker rdf:about="#_SW2"><cim:Switch.normalOpen>false</cim:Switch.normalOpen></cim:Breaker>
+</rdf:RDF>
+"""
+# float spellings: the C conversion for digits, signs, points and exponents; float() for the rest
+_FLOATS = ("1e5", "+.5", "-0", "0.125", "1_0", " 1.0", "1.0\t", "inf", "nan", "-Infinity", "1e999",
+           "\u0661\u0662", "0x10", ".", "-", "e5", "1e", "1.2.3", "", "1E-3", "00.5", "5.",
+           "&#49;.5", "1&#x2E;5")  # fmt: skip
+
+
+@needs_native
+def test_native_and_python_builds_read_every_spelling_of_a_value_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Numbers, booleans, integers, references and text with character references and non-ASCII letters,
+    in an EQ and an SSH that disagree on some: the native build gives the model and findings of the Python
+    build (the native reader keeps values as UTF-8, converts plain numbers itself and leaves the rest)."""
+    lines = "\n".join(
+        f'  <cim:ACLineSegment rdf:ID="_L{i}"><cim:ACLineSegment.r>{text}</cim:ACLineSegment.r>'
+        f"<cim:ACLineSegment.x>0.1</cim:ACLineSegment.x></cim:ACLineSegment>"
+        for i, text in enumerate(_FLOATS)
+    )
+    eq, ssh = tmp_path / "s_EQ.xml", tmp_path / "s_SSH.xml"
+    eq_head = _SPELLINGS_HEAD.format(n=1, profile="EquipmentCore/3/1")
+    eq.write_text(eq_head + _SPELLINGS_EQ.replace("{lines}", lines), encoding="utf-8")
+    ssh.write_text(_SPELLINGS_HEAD.format(n=2, profile="SteadyStateHypothesis/1/1") + _SPELLINGS_SSH, encoding="utf-8")
+    assert read_native(Document(eq.name, eq.read_bytes()), 0) is not None  # read natively, not left to lxml
+    native, python = _built([eq, ssh], True, monkeypatch), _built([eq, ssh], False, monkeypatch)
+    assert native == python
+    fields = {m: f for m, _cls, f, _set in native["objects"]}  # type: ignore[union-attr]
+    r_ohm = {m: f.get("r_ohm") for m, f in fields.items() if m.startswith("L")}
+    assert r_ohm == {
+        "L0": 1e5, "L1": 0.5, "L2": -0.0, "L3": 0.125, "L4": 10.0, "L5": 1.0, "L6": 1.0, "L11": 12.0, "L19": 1e-3,
+        "L20": 0.5, "L21": 5.0, "L22": 1.5, "L23": 1.5,
+        **{f"L{i}": None for i in (7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18)},
+    }  # fmt: skip
+    assert fields["SW1"]["name"] == "Stör & Co\U0001f600"  # the same text in both files: no conflict
+    assert (fields["T2"]["sequence_number"], fields["T3"]["sequence_number"]) == (2, 1)
+    found = {(code, loc.split("mrid=")[1].split(",")[0].strip("'")) for code, loc, _msg in native["findings"]}  # type: ignore[union-attr]
+    assert {m for code, m in found if code == "CF105"} == {f"L{i}" for i in (7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18)}
+    assert {m for code, m in found if code == "CF103"} == {"L0", "L1", "SW2"}
