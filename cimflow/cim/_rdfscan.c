@@ -1017,15 +1017,6 @@ static PyObject *normalise_plain(const char *p, Py_ssize_t n, PyObject *ident) {
     return PyUnicode_FromStringAndSize(v, m);
 }
 
-/* cimflow.ids.normalise_mrid of ident (its text p[:n]): the common case in C, anything unusual by
-   normalise_mrid itself */
-static PyObject *normalise(PyObject *normalise_mrid, const char *p, Py_ssize_t n, PyObject *ident) {
-    PyObject *m = normalise_plain(p, n, ident);
-    if (m || PyErr_Occurred())
-        return m;
-    return PyObject_CallOneArg(normalise_mrid, ident);
-}
-
 static PyObject *s_cim_class, *s_mrid, *s_rank, *s_props, *s_doc, *s_line, *s_ident;
 static PyObject *s_dict, *s_fields_set, *s_extra, *s_private, *s_source, *s_file, *s_empty_tuple;
 static PyObject *s_copy, *s_update, *s_digest;
@@ -1517,10 +1508,15 @@ static int parse_objects(Scanner *s, Out *out, const char *rq, Py_ssize_t rn) {
         int is_id = at->tag->akind == A_ID;
         long line = line_at(s, s->pos - 1);
         int empty = s->empty;
-        PyObject *ident = decode(s, s->b + at->vstart, s->b + at->vend, 1);
-        if (!ident)
+        const char *it;
+        Py_ssize_t il;
+        if (decode_utf8(s, s->b + at->vstart, s->b + at->vend, 1, &it, &il) < 0)
             return ERROR;
+        int iascii = s->ascii && it >= s->b && it < s->b + s->n;
         if (out->header == Py_None && t->is_header) {
+            PyObject *ident = text_str(it, il, iascii);
+            if (!ident)
+                return ERROR;
             PyObject *hprops = PyList_New(0);
             if (!hprops) {
                 Py_DECREF(ident);
@@ -1539,17 +1535,31 @@ static int parse_objects(Scanner *s, Out *out, const char *rq, Py_ssize_t rn) {
             continue;
         }
         out->n_objects++;
-        if (PySet_Add(out->object_tags, t->clark) < 0) {
-            Py_DECREF(ident);
+        if (PySet_Add(out->object_tags, t->clark) < 0)
             return ERROR;
+        /* the identifier as written is kept only where it is not the plain form of the mRID (rdf:ID="_<mRID>",
+           rdf:about="#_<mRID>"): None stands for that form, and a million strings are not made */
+        PyObject *ident = NULL; /* the str as written, made where cimflow.ids decides or it is not plain */
+        PyObject *mrid = normalise_plain(it, il, NULL);
+        if (!mrid && !PyErr_Occurred()) {
+            ident = text_str(it, il, iascii);
+            mrid = ident ? PyObject_CallOneArg(out->normalise_mrid, ident) : NULL;
         }
-        Py_ssize_t ilen;
-        const char *itext = PyUnicode_AsUTF8AndSize(ident, &ilen);
-        PyObject *mrid = itext ? normalise(out->normalise_mrid, itext, ilen, ident) : NULL;
-        PyObject *props = mrid ? PyDict_New() : NULL;
+        if (mrid) {
+            Py_ssize_t ml, skip = is_id ? 1 : 2;
+            const char *mt = PyUnicode_Check(mrid) ? PyUnicode_AsUTF8AndSize(mrid, &ml) : NULL;
+            if (!mt)
+                PyErr_Clear(); /* an mRID without a UTF-8 form is not the plain form */
+            if (mt && il == ml + skip && it[0] == (is_id ? '_' : '#') && (is_id || it[1] == '_') &&
+                memcmp(it + skip, mt, (size_t)ml) == 0)
+                Py_XSETREF(ident, Py_NewRef(Py_None));
+            else if (!ident)
+                ident = text_str(it, il, iascii);
+        }
+        PyObject *props = mrid && ident ? PyDict_New() : NULL;
         if (!props) {
             Py_XDECREF(mrid);
-            Py_DECREF(ident);
+            Py_XDECREF(ident);
             return ERROR;
         }
         if (!empty && (rc = parse_props(s, out, oq, on, props, NULL, mrid, t->local))) {
@@ -1562,7 +1572,7 @@ static int parse_objects(Scanner *s, Out *out, const char *rq, Py_ssize_t rn) {
         PyObject *fields[7] = {s_mrid, s_cim_class, s_doc, s_line, s_props, s_rank, s_ident};
         PyObject *args[7] = {mrid, t->local, out->di, ln, props, is_id ? one : zero, ident};
         PyObject *obj = ln ? record(out->merged_type, fields, args, 7) : NULL;
-        /* a description holds strings, ints and its props (tuples of those): it cannot be part of a cycle,
+        /* a description holds strings, ints, None and its props (Props, lists of them): it cannot be part of a cycle,
            and untracked the collector does not walk a million of them when reading ends */
         if (obj && PyObject_IS_GC(obj))
             PyObject_GC_UnTrack(obj);
@@ -2069,8 +2079,9 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         cls = rank ? slot_get(obj, s_cim_class) : NULL;
         if (!cls)
             goto done;
-        /* identifiers written otherwise than "#_<mRID>", for writers that refer to existing objects */
-        {
+        /* identifiers written otherwise than "#_<mRID>", for writers that refer to existing objects (None: the
+           reader found the plain form) */
+        if (ident != Py_None) {
             int r = PyObject_IsTrue(rank);
             Py_ssize_t il = PyUnicode_GET_LENGTH(ident), ml = PyUnicode_GET_LENGTH(mrid);
             if (r < 0)

@@ -401,7 +401,9 @@ class _Builder:
         else:
             for mrid, obj in objects.items():
                 ident = obj.ident
-                if obj.rank:
+                if ident is None:  # the plain form of the mRID
+                    pass
+                elif obj.rank:
                     if not (ident[:1] == "_" and len(ident) == len(mrid) + 1 and ident.endswith(mrid)):
                         ref_forms[mrid] = "#" + ident
                 elif ident != "#_" + mrid:

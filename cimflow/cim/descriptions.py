@@ -48,6 +48,11 @@ _NATIVE = _load_native()
 PropValue = tuple[str, int, int, int]
 
 
+def _written(ident: str, mrid: MRID, is_id: bool) -> str | None:
+    """:attr:`MergedObject.ident` of an identifier as written: ``None`` for the plain form of the mRID."""
+    return None if ident == ("_" if is_id else "#_") + mrid else ident
+
+
 @dataclass(slots=True)
 class MergedObject:
     """Every statement about one mRID, keyed by the property's local name (``ACLineSegment.r``).
@@ -62,7 +67,9 @@ class MergedObject:
     line: int
     props: dict[str, PropValue | list[PropValue]] = field(default_factory=dict)
     rank: int = 0  # 2 = defined in an EQ document, 1 = rdf:ID elsewhere, 0 = rdf:about only
-    ident: str = ""  # the identifier as written in the defining description (rdf:ID value or rdf:about URI)
+    # the identifier as written in the defining description (rdf:ID value or rdf:about URI); None where that
+    # is the plain form of the mRID (rdf:ID="_<mRID>", rdf:about="#_<mRID>"), as nearly everywhere
+    ident: str | None = ""
 
     def first(self, name: str) -> PropValue | None:
         """The first value of a property, or ``None``."""
@@ -191,7 +198,8 @@ def read_document(source: Document, root: etree._Element, di: int) -> RawDocumen
                     cur.append(pv)
                 else:
                     props[local] = [cur, pv]  # type: ignore[list-item]
-        append(MergedObject(mrid, cls, di, el.sourceline or 0, props, 1 if key == rdf_id else 0, ident))
+        is_id = key == rdf_id
+        append(MergedObject(mrid, cls, di, el.sourceline or 0, props, 1 if is_id else 0, _written(ident, mrid, is_id)))
         # the tree is not needed behind the walk: free each element's children as soon as they are read, and
         # hand the freed memory back now and then, so the tree shrinks while the descriptions grow
         el.clear()
@@ -233,7 +241,10 @@ def descriptions_of(document: RawDocument, di: int) -> DocumentDescriptions:
                     cur.append(pv)
                 else:
                     props[local] = [cur, pv]  # type: ignore[list-item]
-        out.append(MergedObject(obj.mrid, cls, di, obj.line, props, 1 if obj.id_attr == "ID" else 0, obj.ident))
+        is_id = obj.id_attr == "ID"
+        out.append(
+            MergedObject(obj.mrid, cls, di, obj.line, props, 1 if is_id else 0, _written(obj.ident, obj.mrid, is_id))
+        )
     return DocumentDescriptions(out, literal_refs)
 
 

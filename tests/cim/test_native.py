@@ -638,3 +638,35 @@ def test_native_and_python_builds_read_every_spelling_of_a_value_alike(
     found = {(code, loc.split("mrid=")[1].split(",")[0].strip("'")) for code, loc, _msg in native["findings"]}  # type: ignore[union-attr]
     assert {m for code, m in found if code == "CF105"} == {f"L{i}" for i in (7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18)}
     assert {m for code, m in found if code == "CF103"} == {"L0", "L1", "SW2"}
+
+
+@needs_native
+def test_identifiers_written_in_the_plain_form_of_their_mrid_are_not_kept(tmp_path: Path) -> None:
+    """A description keeps its identifier as written only where it is not ``rdf:ID="_<mRID>"`` or
+    ``rdf:about="#_<mRID>"`` (None stands for those), in both readers, and the model's identifier forms
+    for writers come out as before."""
+    upper = "0B5D4F5A-2B4E-4C6B-9F0E-00000000000A"
+    body = (
+        _HEAD + b">\n"
+        b'<cim:Terminal rdf:ID="_t1"/>\n<cim:Terminal rdf:about="#_t2"/>\n<cim:Terminal rdf:ID="t3"/>\n'
+        b'<cim:Terminal rdf:about="urn:uuid:' + upper.encode() + b'"/>\n'
+        b'<cim:Terminal rdf:ID="_'
+        + upper.encode()
+        + b'"/>\n<cim:Terminal rdf:about="_t6"/>\n'
+        + '<cim:Terminal rdf:ID="_é"/>\n<cim:Terminal rdf:about="#_&#233;x"/>\n'.encode()
+        + b"</rdf:RDF>\n"
+    )
+    doc = _assert_same(body)
+    kept = [(o.mrid, o.ident) for o in doc.descriptions.objects]  # type: ignore[union-attr]
+    low = upper.lower()
+    assert kept == [("t1", None), ("t2", None), ("t3", "t3"), (low, "urn:uuid:" + upper), (low, "_" + upper),
+                    ("t6", "_t6"), ("é", None), ("éx", None)]  # fmt: skip
+    from cimflow.cim.build import build_network
+    from cimflow.cim.ingest import ingest
+
+    path = tmp_path / "t.xml"
+    path.write_bytes(body)
+    dataset = ingest([path]).value
+    assert dataset is not None
+    build_network(dataset)
+    assert dataset.ref_forms == {"t3": "#t3", low: "#_" + upper, "t6": "_t6"}  # the rdf:ID one for the twice written
