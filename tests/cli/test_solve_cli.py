@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -308,3 +310,25 @@ def test_an_input_named_like_an_output_gives_way_to_the_new_output(tmp_path: Pat
     for src in SAMPLE:
         assert (out / src.name).read_bytes() == src.read_bytes()
     assert _partials(out) == []
+
+
+def test_a_solve_builds_no_model_validator() -> None:
+    """Reading and solving make model objects without validation, so no class's validator is built (they
+    are deferred to a first validation: building all seventy costs every command a few tenths of a second).
+    In a new interpreter, as the command runs."""
+    code = (
+        "import sys, cimflow\n"
+        "from cimflow.model.base import CimObject\n"
+        "result = cimflow.solve(sys.argv[1:])\n"
+        "assert result.converged\n"
+        "def subclasses(c):\n"
+        "    for s in c.__subclasses__():\n"
+        "        yield s\n"
+        "        yield from subclasses(s)\n"
+        "built = [c.__name__ for c in subclasses(CimObject) if c.__dict__.get('__pydantic_complete__')]\n"
+        "print(len(list(subclasses(CimObject))), built)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, SAMPLE)], capture_output=True, text=True, check=True)
+    n, built = proc.stdout.split(" ", 1)
+    assert int(n) > 50
+    assert built.strip() == "[]"
