@@ -1745,10 +1745,15 @@ static PyObject *enum_literal(const char *v, Py_ssize_t n) {
     return PyUnicode_FromStringAndSize(start, m);
 }
 
-/* float(text) of text t[:n] (NUL-terminated): for digits, signs, points and exponents alone, the C
-   conversion float() itself ends in; anything else (white space, underscores, other digits, inf and nan)
-   through float() of the str. NULL with or without an exception (without: not a number). */
-static PyObject *float_of(const char *t, Py_ssize_t n, PyObject *value) {
+/* The str of a stored value: value, the lxml path's own (see stored_parts), else the Prop's made now. */
+static PyObject *stored_str(PyObject *stored, PyObject *value) {
+    return value ? Py_NewRef(value) : prop_str(stored);
+}
+
+/* float(text) of the stored value's text t[:n] (NUL-terminated): for digits, signs, points and exponents
+   alone, the C conversion float() itself ends in; anything else (white space, underscores, other digits, inf
+   and nan) through float() of the str. NULL with or without an exception (without: not a number). */
+static PyObject *float_of(const char *t, Py_ssize_t n, PyObject *stored, PyObject *value) {
     int plain = n > 0;
     for (Py_ssize_t i = 0; plain && i < n; i++) {
         char c = t[i];
@@ -1765,7 +1770,7 @@ static PyObject *float_of(const char *t, Py_ssize_t n, PyObject *value) {
             return NULL;
         return PyFloat_FromDouble(d);
     }
-    PyObject *str = value ? Py_NewRef(value) : PyUnicode_DecodeUTF8(t, n, "strict");
+    PyObject *str = stored_str(stored, value);
     PyObject *v = str ? PyFloat_FromString(str) : NULL;
     Py_XDECREF(str);
     if (!v)
@@ -1808,7 +1813,7 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
                 if (PyErr_Occurred())
                     goto error;
                 /* unusual text: normalised by cimflow.ids before? */
-                PyObject *str = value ? Py_NewRef(value) : PyUnicode_DecodeUTF8(vt, vn, "strict");
+                PyObject *str = stored_str(stored, value);
                 if (!str)
                     goto error;
                 key = PyDict_GetItemWithError(cache, str);
@@ -1863,7 +1868,7 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
             }
         }
         if (read == R_FLOAT && kind == 0) {
-            if (!(v = float_of(vt, vn, value)))
+            if (!(v = float_of(vt, vn, stored, value)))
                 goto defer;
             double d = PyFloat_AS_DOUBLE(v);
             if (doc < 0 || doc >= PyTuple_GET_SIZE(cgmes))
@@ -1917,7 +1922,7 @@ static PyObject *collect_values(PyObject *props, PyObject *plan, PyObject **vals
             }
             fast = 1;
         } else if (kind == 0 && read == R_STR) {
-            v = value ? Py_NewRef(value) : prop_str(stored);
+            v = stored_str(stored, value);
             if (!v)
                 goto error;
             fast = 1;
@@ -2079,25 +2084,14 @@ static PyObject *build_objects(PyObject *self, PyObject *const *args, Py_ssize_t
         cls = rank ? slot_get(obj, s_cim_class) : NULL;
         if (!cls)
             goto done;
-        /* identifiers written otherwise than "#_<mRID>", for writers that refer to existing objects (None: the
-           reader found the plain form) */
+        /* identifiers written otherwise than "#_<mRID>", for writers that refer to existing objects (the
+           readers store None for the plain form, rdf:ID="_<mRID>" or rdf:about="#_<mRID>") */
         if (ident != Py_None) {
             int r = PyObject_IsTrue(rank);
-            Py_ssize_t il = PyUnicode_GET_LENGTH(ident), ml = PyUnicode_GET_LENGTH(mrid);
             if (r < 0)
                 goto done;
-            if (r) {
-                int plain = il == ml + 1 && PyUnicode_READ_CHAR(ident, 0) == '_' &&
-                            PyUnicode_Tailmatch(ident, mrid, 1, il, 1) == 1;
-                if (!plain && !(form = PyUnicode_FromFormat("#%U", ident)))
-                    goto done;
-            } else {
-                int plain = il == ml + 2 && PyUnicode_READ_CHAR(ident, 0) == '#' && PyUnicode_READ_CHAR(ident, 1) == '_' &&
-                            PyUnicode_Tailmatch(ident, mrid, 2, il, 1) == 1;
-                if (!plain)
-                    form = Py_NewRef(ident);
-            }
-            if (form && PyDict_SetItem(ref_forms, mrid, form) < 0)
+            form = r ? PyUnicode_FromFormat("#%U", ident) : Py_NewRef(ident);
+            if (!form || PyDict_SetItem(ref_forms, mrid, form) < 0)
                 goto done;
         }
         PyObject *model = PyDict_GetItemWithError(model_of, cls); /* borrowed; NULL: not modelled */

@@ -401,13 +401,8 @@ class _Builder:
         else:
             for mrid, obj in objects.items():
                 ident = obj.ident
-                if ident is None:  # the plain form of the mRID
-                    pass
-                elif obj.rank:
-                    if not (ident[:1] == "_" and len(ident) == len(mrid) + 1 and ident.endswith(mrid)):
-                        ref_forms[mrid] = "#" + ident
-                elif ident != "#_" + mrid:
-                    ref_forms[mrid] = ident
+                if ident is not None:  # written otherwise than the plain form of the mRID (descriptions._written)
+                    ref_forms[mrid] = "#" + ident if obj.rank else ident
                 model = MODEL_OF_CLASS.get(obj.cim_class)
                 finish(mrid, obj, model, {"mrid": mrid, "cim_class": obj.cim_class}, obj.props.items())
         self.check_headers()
